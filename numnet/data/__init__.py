@@ -1,0 +1,39 @@
+"""Data: IDX and Kaggle CSV readers, named datasets, splitting, standardisation, augmentation.
+
+Images are kept as uint8 ``(N, C, H, W)`` until :class:`Standardizer` turns them into float32.
+"""
+
+from numnet.data.augment import Augmenter, random_hflip, random_shift
+from numnet.data.datasets import (
+    DATASET_NAMES,
+    DIGIT_CLASSES,
+    FASHION_MNIST_CLASSES,
+    Dataset,
+    load_dataset,
+    load_digits,
+)
+from numnet.data.idx import load_idx_pair, read_idx, write_idx
+from numnet.data.kaggle_csv import read_kaggle_csv, write_submission
+from numnet.data.preprocessing import Standardizer
+from numnet.data.split import train_val_split
+from numnet.data.validate import check_dataset_arrays
+
+__all__ = [
+    "DATASET_NAMES",
+    "DIGIT_CLASSES",
+    "FASHION_MNIST_CLASSES",
+    "Augmenter",
+    "Dataset",
+    "Standardizer",
+    "check_dataset_arrays",
+    "load_dataset",
+    "load_digits",
+    "load_idx_pair",
+    "random_hflip",
+    "random_shift",
+    "read_idx",
+    "read_kaggle_csv",
+    "train_val_split",
+    "write_idx",
+    "write_submission",
+]
