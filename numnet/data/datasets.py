@@ -39,6 +39,8 @@ DATA_ENV_VAR = "NUMNET_DATA"
 IDX_NAMED = ("mnist", "fashion-mnist")
 DATASET_NAMES = ("digits", *IDX_NAMED)
 
+DIGITS_ASSET = Path(__file__).resolve().parent.parent / "assets" / "digits.npz"
+
 # Fraction of sklearn's digits held out as the fixed test split, and the seed that picks it.
 DIGITS_TEST_FRACTION = 0.2
 DIGITS_SPLIT_SEED = 0
@@ -116,22 +118,18 @@ def load_dataset(
 
 
 def load_digits() -> Dataset:
-    """scikit-learn's bundled 8x8 digits (1797 images; nothing is downloaded).
+    """The 8x8 digits embedded in numnet (1797 images; no download, no optional dependency).
 
-    Pixel values 0-16 are scaled to 0-255 (``round(v * 255 / 16)``). The last 20 % of a permutation
-    seeded with ``DIGITS_SPLIT_SEED`` is the test split (359 images), the rest the training split.
+    The data is scikit-learn's bundled copy of the UCI handwritten digits, stored in
+    ``numnet/assets/digits.npz`` (see ``numnet/assets/README.md``). Pixel values 0-16 are scaled to
+    0-255 (``round(v * 255 / 16)``). The last 20 % of a permutation seeded
+    with ``DIGITS_SPLIT_SEED`` is the test split (359 images), the rest the training split.
     """
-    try:
-        from sklearn.datasets import load_digits as sklearn_load_digits
-    except ImportError:
-        raise DataError(
-            "the digits dataset needs scikit-learn: pip install scikit-learn "
-            "(or pip install numnet[data])"
-        ) from None
-    bunch = sklearn_load_digits()
-    images = np.round(np.asarray(bunch.images, dtype=np.float64) * (255.0 / 16.0))
+    with np.load(DIGITS_ASSET, allow_pickle=False) as archive:
+        raw_images, raw_labels = archive["images"], archive["labels"]
+    images = np.round(np.asarray(raw_images, dtype=np.float64) * (255.0 / 16.0))
     X = images.astype(np.uint8)[:, None, :, :]
-    y = np.asarray(bunch.target, dtype=np.int64)
+    y = np.asarray(raw_labels, dtype=np.int64)
     order = np.random.default_rng(DIGITS_SPLIT_SEED).permutation(len(y))
     num_test = int(round(DIGITS_TEST_FRACTION * len(y)))
     train, test = order[:-num_test], order[-num_test:]

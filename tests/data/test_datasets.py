@@ -36,7 +36,6 @@ def no_system_data(monkeypatch, tmp_path):
 
 
 def test_digits_shapes_and_split():
-    pytest.importorskip("sklearn")
     data = load_dataset("digits")
     assert data.X_train.shape == (1438, 1, 8, 8) and data.X_test.shape == (359, 1, 8, 8)
     assert data.X_train.dtype == np.uint8 and data.y_train.dtype == np.int64
@@ -46,7 +45,21 @@ def test_digits_shapes_and_split():
     np.testing.assert_array_equal(again.y_test, data.y_test)  # fixed split
 
 
-def test_digits_without_sklearn(monkeypatch):
+def test_embedded_digits_equal_sklearns_copy():
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    bunch = sklearn_datasets.load_digits()
+    data = load_dataset("digits")
+    images = np.concatenate([data.X_train, data.X_test])[:, 0]
+    labels = np.concatenate([data.y_train, data.y_test])
+    expected = np.round(bunch.images * (255.0 / 16.0)).astype(np.uint8)
+    # Same multiset of (image, label) pairs: compare after sorting by a stable key.
+    key = lambda imgs, lbls: np.lexsort(np.column_stack([imgs.reshape(len(imgs), -1), lbls]).T)
+    got, want = key(images, labels), key(expected, bunch.target)
+    np.testing.assert_array_equal(images[got], expected[want])
+    np.testing.assert_array_equal(labels[got], bunch.target[want])
+
+
+def test_digits_need_no_sklearn(monkeypatch):
     import builtins
 
     real_import = builtins.__import__
@@ -57,8 +70,7 @@ def test_digits_without_sklearn(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
-    with pytest.raises(DataError, match="pip install scikit-learn"):
-        load_dataset("digits")
+    assert load_dataset("digits").X_train.shape == (1438, 1, 8, 8)
 
 
 def test_fashion_mnist_from_data_dir(tmp_path, no_system_data):
