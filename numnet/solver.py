@@ -1,0 +1,693 @@
+"""Solver: the training loop (data -> loss -> update); everything else is a callback.
+
+The constructor accepts CS231n's ``Solver`` keywords unchanged, and fixes its known weaknesses:
+
+* **True epochs.** Every epoch visits a fresh permutation of the training set drawn from a seeded
+  ``np.random.Generator``; the last, partial batch is included (``ceil(N / batch_size)`` updates).
+* **lr_decay as a schedule.** The learning rate of epoch ``e`` (0-based) is
+  ``learning_rate * lr_decay ** e`` (:func:`numnet.optim.schedules.step_decay`), multiplied by an
+  ``lr_scale`` that :class:`~numnet.callbacks.ReduceLROnPlateau` lowers.
+* **Best model restore** copies back the parameters *and* the batchnorm running statistics
+  (``model.buffers``) of the epoch with the best validation accuracy.
+* **Exact resume.** :meth:`Solver.state_dict` holds parameters, buffers, optimizer state, the RNG
+  states, epoch and iteration counters, histories, callback states and the run configuration;
+  ``Solver(..., resume_from=path)`` continues so that the final weights equal (``np.array_equal``)
+  an uninterrupted run with the same seed and settings. Checkpoints are per epoch: a run killed in
+  the middle of an epoch repeats that epoch from its start. Models with dropout are exact only when
+  their dropout generators are reachable (``model.layers[*].rng``; see ``_model_generators``).
+* **Divergence.** With ``check_finite=True`` a NaN/Inf batch loss, or a non-finite parameter at the
+  end of an epoch, raises :class:`~numnet.errors.TrainingDiverged` after the best parameters were
+  restored and ``on_train_end`` ran (so files are closed; no NaN is ever written to a checkpoint).
+
+Optimizers
+----------
+``update_rule`` is one of
+
+* a CS231n rule name (``'sgd'``, ``'sgd_momentum'``, ``'rmsprop'``, ``'adam'``) or a callable
+  ``rule(w, dw, config) -> (next_w, config)``; ``optim_config`` is copied into one config per
+  parameter as in CS231n, and ``config['learning_rate']`` is set from the schedule before every
+  update;
+* any other name understood by ``numnet.optim.get_optimizer`` (``'momentum'``, ``'adamw'``, ...),
+  built with ``learning_rate = optim_config['learning_rate']`` (or the schedule) and the other
+  ``optim_config`` entries as hyperparameters;
+* a :class:`numnet.optim.GradientTransformation` (same as ``optimizer=``). A ready-made optimizer
+  carries its own learning rate, so ``lr_decay``/``schedule`` cannot be combined with it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from numnet.callbacks.base import Callback, CallbackList
+from numnet.errors import ConfigError, DataError, ModelFileError, TrainingDiverged
+from numnet.serialization import assign_arrays, config_difference, load_checkpoint
+
+CS231N_RULES = ("sgd", "sgd_momentum", "rmsprop", "adam")
+CS231N_DEFAULT_LR = {"sgd": 1e-2, "sgd_momentum": 1e-2, "rmsprop": 1e-2, "adam": 1e-3}
+DATA_KEYS = ("X_train", "y_train", "X_val", "y_val")
+
+
+def _is_transformation(value: Any) -> bool:
+    return hasattr(value, "init") and hasattr(value, "update") and isinstance(value, tuple)
+
+
+def _validate_data(data: Mapping[str, Any], num_classes: int | None) -> None:
+    """Raise DataError/TypeError/ValueError (one line) unless ``data`` is a usable training set."""
+    missing = [key for key in DATA_KEYS if key not in data]
+    if missing:
+        raise DataError(f"data is missing {missing}; the Solver needs keys {list(DATA_KEYS)}")
+    for split in ("train", "val"):
+        X, y = data[f"X_{split}"], data[f"y_{split}"]
+        if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
+            raise TypeError(f"X_{split} and y_{split} must be NumPy arrays")
+        if X.ndim < 2:
+            raise ValueError(f"X_{split} must have shape (N, ...), got shape {X.shape}")
+        if X.shape[0] == 0:
+            raise DataError(f"X_{split} has no samples; give at least one {split} example")
+        if X.dtype.kind != "f":
+            raise TypeError(f"X_{split} must be a float32 or float64 array, got dtype {X.dtype}")
+        if y.ndim != 1 or y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"y_{split} must have shape ({X.shape[0]},) to match X_{split}, got {y.shape}"
+            )
+        if y.dtype.kind not in "iu":
+            raise TypeError(f"y_{split} must hold integer class labels, got dtype {y.dtype}")
+        if not np.isfinite(X).all():
+            raise DataError(f"X_{split} contains NaN or Inf values; clean or impute the data first")
+        low, high = int(y.min()), int(y.max())
+        if low < 0 or (num_classes is not None and high >= num_classes):
+            bound = f"[0, {num_classes - 1}]" if num_classes is not None else ">= 0"
+            raise DataError(
+                f"y_{split} labels must lie in {bound}, got values from {low} to {high}; "
+                "check the labels or the model's num_classes"
+            )
+    if data["X_val"].shape[1:] != data["X_train"].shape[1:]:
+        raise ValueError(
+            f"X_val samples have shape {data['X_val'].shape[1:]} but X_train samples have "
+            f"{data['X_train'].shape[1:]}; they must match"
+        )
+
+
+def _model_config(model: Any) -> dict[str, Any]:
+    getter = getattr(model, "get_config", None)
+    return dict(getter()) if callable(getter) else {"class": type(model).__name__}
+
+
+def _num_classes(model: Any, config: Mapping[str, Any]) -> int | None:
+    value = getattr(model, "num_classes", None)
+    if value is None:
+        value = config.get("num_classes")
+    return int(value) if isinstance(value, int | np.integer) else None
+
+
+def _model_generators(model: Any) -> list[np.random.Generator]:
+    """The random generators inside ``model`` (dropout masks), in a stable order.
+
+    Looks at ``model.rng`` and at ``rng`` of every layer in ``model.layers`` (or
+    ``model.net.layers``, ``model.network.layers``). Their states go into checkpoints so that
+    resumed runs with dropout are exact.
+    """
+    found: list[np.random.Generator] = []
+    seen: set[int] = set()
+
+    def add(obj: Any) -> None:
+        rng = getattr(obj, "rng", None)
+        if isinstance(rng, np.random.Generator) and id(rng) not in seen:
+            seen.add(id(rng))
+            found.append(rng)
+
+    add(model)
+    containers = [model, getattr(model, "net", None), getattr(model, "network", None)]
+    for container in containers:
+        layers = getattr(container, "layers", None)
+        if isinstance(layers, list | tuple):
+            for layer in layers:
+                add(layer)
+    return found
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` if it is plain JSON data, else a descriptive string (for the run configuration)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return getattr(value, "__qualname__", type(value).__name__)
+
+
+class Solver:
+    """Train a classification model with minibatch gradient descent.
+
+    Parameters
+    ----------
+    model : model
+        Has ``params`` (mutable mapping name -> array), optionally ``buffers``, and
+        ``loss(X, y=None)`` returning scores ``(N, C)`` or ``(loss, grads)``.
+    data : dict
+        ``X_train (N, ...)``, ``y_train (N,)``, ``X_val (M, ...)``, ``y_val (M,)``.
+    update_rule : str, callable or GradientTransformation
+        See the module docstring. Default ``'sgd'`` (CS231n's rule).
+    optim_config : dict
+        Hyperparameters, e.g. ``{'learning_rate': 1e-3}``.
+    lr_decay : float
+        Factor applied to the learning rate after every epoch.
+    batch_size : int
+        Samples per update (the last batch of an epoch may be smaller).
+    num_epochs : int
+        Epochs to train (a resumed run continues up to this total).
+    num_train_samples : int or None
+        Training samples used to measure train accuracy each epoch (None: all).
+    num_val_samples : int or None
+        Validation samples used each epoch (None: all).
+    checkpoint_name : str or None
+        CS231n's option: save ``{checkpoint_name}_epoch_{e}.npz`` checkpoints every epoch.
+    print_every : int
+        With ``verbose``, print the loss every this many iterations.
+    verbose : bool
+        Print CS231n-style progress lines (adds a ``PrintLog`` callback unless a ``ProgressBar`` is
+        among ``callbacks``).
+    optimizer : GradientTransformation, optional
+        A numnet optimizer (overrides ``update_rule``).
+    schedule : callable ``step -> lr``, optional
+        Learning-rate schedule used instead of ``optim_config['learning_rate']``/``lr_decay``.
+    seed : int, optional
+        Seeds the permutations, augmentation and accuracy subsampling.
+    callbacks : iterable of Callback
+        Run in the fixed order of :mod:`numnet.callbacks.base`.
+    augment : callable ``(X_batch, rng) -> X_batch``, optional
+        Applied to every training batch with the Solver's generator.
+    check_finite : bool
+        Raise ``TrainingDiverged`` on a NaN/Inf loss or parameter.
+    resume_from : path, optional
+        Checkpoint to continue from (see :meth:`resume`).
+
+    Attributes
+    ----------
+    loss_history, train_acc_history, val_acc_history : list of float
+    history : list of dict
+        One record per epoch: ``epoch, lr, train_loss, train_acc, val_loss, val_acc, seconds``.
+    best_val_acc : float
+    best_params, best_buffers : dict of ndarray
+    epoch, iteration : int
+        Epochs and updates completed.
+    stop_training : bool
+        Set by a callback to end training after the current epoch.
+    improved : bool
+        Whether the last finished epoch set a new best validation accuracy.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        data: Mapping[str, np.ndarray],
+        *,
+        update_rule: str | Callable[..., Any] | Any = "sgd",
+        optim_config: Mapping[str, Any] | None = None,
+        lr_decay: float = 1.0,
+        batch_size: int = 100,
+        num_epochs: int = 10,
+        num_train_samples: int | None = 1000,
+        num_val_samples: int | None = None,
+        checkpoint_name: str | None = None,
+        print_every: int = 10,
+        verbose: bool = True,
+        optimizer: Any = None,
+        schedule: Callable[[int], float] | None = None,
+        seed: int | None = None,
+        callbacks: Iterable[Callback] = (),
+        augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
+        check_finite: bool = True,
+        resume_from: Any = None,
+    ) -> None:
+        self.model = model
+        self._config = _model_config(model)
+        _validate_data(data, _num_classes(model, self._config))
+        self.X_train, self.y_train = data["X_train"], data["y_train"]
+        self.X_val, self.y_val = data["X_val"], data["y_val"]
+        if int(batch_size) < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        if int(num_epochs) < 0:
+            raise ConfigError(f"num_epochs must be >= 0, got {num_epochs}")
+        if not lr_decay > 0:
+            raise ConfigError(f"lr_decay must be > 0, got {lr_decay}")
+        self.batch_size = int(batch_size)
+        self.num_epochs = int(num_epochs)
+        self.lr_decay = float(lr_decay)
+        self.num_train_samples = num_train_samples
+        self.num_val_samples = num_val_samples
+        self.print_every = print_every
+        self.verbose = verbose
+        self.augment = augment
+        self.check_finite = check_finite
+        self.optim_config = dict(optim_config or {})
+        self.iterations_per_epoch = math.ceil(self.X_train.shape[0] / self.batch_size)
+        self.seed = seed
+        train_seq, eval_seq = np.random.SeedSequence(seed).spawn(2)
+        self._rng = np.random.default_rng(train_seq)
+        self._eval_rng = np.random.default_rng(eval_seq)
+
+        self._setup_optimizer(update_rule, optimizer, schedule)
+
+        callback_list = list(callbacks)
+        if checkpoint_name is not None:
+            from numnet.callbacks.checkpoint import EpochCheckpoint
+
+            callback_list.append(EpochCheckpoint(checkpoint_name))
+        if verbose:
+            from numnet.callbacks.progress import PrintLog, ProgressBar
+
+            if not any(isinstance(cb, ProgressBar | PrintLog) for cb in callback_list):
+                callback_list.append(PrintLog(print_every))
+        self.callbacks = CallbackList(callback_list)
+        self._reset_history()
+        if resume_from is not None:
+            self.resume(resume_from)
+
+    # ----------------------------------------------------------------------------------------------
+    # optimizer plumbing
+    # ----------------------------------------------------------------------------------------------
+
+    def _setup_optimizer(self, update_rule: Any, optimizer: Any, schedule: Any) -> None:
+        """Pick the rule path (CS231n rules) or the transformation path (numnet optimizers)."""
+        if optimizer is None and _is_transformation(update_rule):
+            optimizer = update_rule
+        self._lr_scale = 1.0
+        self._rule: Callable[..., Any] | None = None
+        self.optimizer: Any = None
+        self.opt_state: dict[str, Any] = {}
+        self.optim_configs: dict[str, dict[str, Any]] = {}
+        if optimizer is not None:
+            if not _is_transformation(optimizer):
+                raise TypeError("optimizer must be a numnet.optim.GradientTransformation")
+            if self.lr_decay != 1.0 or schedule is not None:
+                raise ConfigError(
+                    "lr_decay and schedule cannot be combined with a ready-made optimizer; "
+                    "pass learning_rate=<schedule> when building the optimizer instead"
+                )
+            self.update_rule_name = getattr(optimizer, "__qualname__", "GradientTransformation")
+            self.optimizer = optimizer
+            self._schedule = getattr(optimizer, "learning_rate", None)
+            self.opt_state = optimizer.init(self.model.params)
+            return
+        base_lr = self.optim_config.get("learning_rate")
+        if callable(update_rule) or update_rule in CS231N_RULES:
+            if callable(update_rule):
+                self._rule = update_rule
+                self.update_rule_name = getattr(update_rule, "__qualname__", "rule")
+            else:
+                self._rule = getattr(importlib.import_module("numnet.optim.cs231n"), update_rule)
+                self.update_rule_name = update_rule
+                base_lr = base_lr if base_lr is not None else CS231N_DEFAULT_LR[update_rule]
+            self._schedule = self._make_schedule(base_lr, schedule)
+            for name in self.model.params:
+                self.optim_configs[name] = dict(self.optim_config)
+            return
+        if not isinstance(update_rule, str):
+            raise TypeError(
+                "update_rule must be a rule name, a callable rule(w, dw, config) or a "
+                "GradientTransformation"
+            )
+        from numnet.optim import get_optimizer
+
+        hyper = {k: v for k, v in self.optim_config.items() if k != "learning_rate"}
+        if base_lr is None and schedule is None:
+            raise ConfigError(
+                f"optimizer {update_rule!r} needs optim_config={{'learning_rate': ...}}"
+            )
+        self._schedule = self._make_schedule(base_lr, schedule)
+        self.update_rule_name = update_rule
+        self.optimizer = get_optimizer(update_rule, self._schedule, **hyper)
+        self.opt_state = self.optimizer.init(self.model.params)
+
+    def _make_schedule(self, base_lr: float | None, schedule: Any) -> Callable[[int], float] | None:
+        from numnet.optim.schedules import constant, step_decay
+
+        if schedule is not None:
+            if self.lr_decay != 1.0:
+                raise ConfigError("give either schedule or lr_decay, not both")
+            if not callable(schedule):
+                raise ConfigError("schedule must be a callable step -> learning rate")
+            return schedule
+        if base_lr is None:
+            if self.lr_decay != 1.0:
+                raise ConfigError("lr_decay needs optim_config={'learning_rate': ...}")
+            return None
+        if self.lr_decay != 1.0:
+            return step_decay(base_lr, self.lr_decay, self.iterations_per_epoch)
+        return constant(base_lr)
+
+    @property
+    def learning_rate(self) -> float | None:
+        """The learning rate of the next update (``None`` when the optimizer does not expose it)."""
+        if self.optimizer is not None:
+            if self._schedule is None:
+                return None
+            from numnet.optim.learning_rate import current_learning_rate
+
+            try:
+                return current_learning_rate(self.optimizer, self.opt_state)
+            except ValueError:
+                return None
+        if self._schedule is None:
+            return None
+        return float(self._schedule(self.iteration)) * self._lr_scale
+
+    def scale_learning_rate(self, factor: float) -> None:
+        """Multiply the learning rate of all further updates by ``factor`` (reduce-on-plateau)."""
+        if self.optimizer is not None:
+            from numnet.optim.learning_rate import scale_learning_rate
+
+            scale_learning_rate(self.opt_state, factor)
+        elif self._schedule is None:
+            raise ConfigError(
+                "cannot scale the learning rate: give optim_config={'learning_rate': ...}"
+            )
+        else:
+            self._lr_scale *= float(factor)
+
+    def _apply_update(self, grads: Mapping[str, np.ndarray]) -> None:
+        params = self.model.params
+        if self.optimizer is not None:
+            from numnet.optim.transform import apply_updates
+
+            updates, self.opt_state = self.optimizer.update(grads, self.opt_state, params)
+            apply_updates(params, updates)
+            return
+        assert self._rule is not None
+        lr = None if self._schedule is None else self.learning_rate
+        for name, grad in grads.items():
+            config = self.optim_configs[name]
+            if lr is not None:
+                config["learning_rate"] = lr
+            current = params[name]
+            next_w, self.optim_configs[name] = self._rule(current, grad, config)
+            if isinstance(current, np.ndarray) and current.shape == np.shape(next_w):
+                np.copyto(current, next_w)
+            else:
+                params[name] = next_w
+
+    # ----------------------------------------------------------------------------------------------
+    # training
+    # ----------------------------------------------------------------------------------------------
+
+    def _reset_history(self) -> None:
+        self.epoch = 0
+        self.iteration = 0
+        self.best_val_acc = 0.0
+        self.best_params: dict[str, np.ndarray] = {}
+        self.best_buffers: dict[str, np.ndarray] = {}
+        self.loss_history: list[float] = []
+        self.train_acc_history: list[float] = []
+        self.val_acc_history: list[float] = []
+        self.history: list[dict[str, Any]] = []
+        self.stop_training = False
+        self.improved = False
+        self.diverged = False
+
+    @property
+    def num_iterations(self) -> int:
+        """Total updates of the whole run (``num_epochs * iterations_per_epoch``)."""
+        return self.num_epochs * self.iterations_per_epoch
+
+    def step(self, X_batch: np.ndarray | None = None, y_batch: np.ndarray | None = None) -> float:
+        """Do one update on a batch and return its loss.
+
+        Without a batch, one of ``batch_size`` distinct training samples is drawn at random
+        (CS231n's ``_step``). Raises ``TrainingDiverged`` on a non-finite loss when
+        ``check_finite``.
+        """
+        if X_batch is None or y_batch is None:
+            size = min(self.batch_size, self.X_train.shape[0])
+            idx = self._rng.choice(self.X_train.shape[0], size=size, replace=False)
+            X_batch, y_batch = self.X_train[idx], self.y_train[idx]
+        loss, grads = self.model.loss(X_batch, y_batch)
+        loss = float(loss)
+        self.loss_history.append(loss)
+        if self.check_finite and not math.isfinite(loss):
+            raise TrainingDiverged(
+                f"loss became {loss} at iteration {self.iteration + 1} (epoch {self.epoch + 1}); "
+                f"lower the learning rate (now {self.learning_rate}) or check the data scaling"
+            )
+        self._apply_update(grads)
+        self.iteration += 1
+        return loss
+
+    def _check_params_finite(self) -> None:
+        for name, value in self.model.params.items():
+            if not np.isfinite(value).all():
+                raise TrainingDiverged(
+                    f"parameter {name} became NaN or Inf in epoch {self.epoch}; "
+                    f"lower the learning rate (now {self.learning_rate})"
+                )
+
+    def _run_epoch(self) -> None:
+        self.callbacks.on_epoch_begin(self)
+        started = time.perf_counter()
+        lr = self.learning_rate
+        num_train = self.X_train.shape[0]
+        order = self._rng.permutation(num_train)
+        loss_sum = 0.0
+        for start in range(0, num_train, self.batch_size):
+            idx = order[start : start + self.batch_size]
+            X_batch = self.X_train[idx]
+            if self.augment is not None:
+                X_batch = self.augment(X_batch, self._rng)
+            loss_sum += self.step(X_batch, self.y_train[idx]) * idx.shape[0]
+            self.callbacks.on_batch_end(self)
+        self.epoch += 1
+        if self.check_finite:
+            self._check_params_finite()
+        train_acc, _ = self._evaluate(self.X_train, self.y_train, self.num_train_samples, 100)
+        val_acc, val_loss = self._evaluate(self.X_val, self.y_val, self.num_val_samples, 100)
+        self.train_acc_history.append(train_acc)
+        self.val_acc_history.append(val_acc)
+        self.improved = not self.best_params or val_acc > self.best_val_acc
+        if self.improved:
+            self.best_val_acc = val_acc
+            self.best_params = {k: np.array(v, copy=True) for k, v in self.model.params.items()}
+            self.best_buffers = {k: np.array(v, copy=True) for k, v in self._buffers().items()}
+        self.history.append(
+            {
+                "epoch": self.epoch,
+                "lr": lr,
+                "train_loss": loss_sum / num_train,
+                "train_acc": train_acc,
+                "val_loss": val_loss,
+                "val_acc": val_acc,
+                "seconds": time.perf_counter() - started,
+            }
+        )
+        self.callbacks.on_epoch_end(self)
+
+    def train(self) -> None:
+        """Train until ``num_epochs`` epochs are done or a callback sets ``stop_training``.
+
+        At the end the best parameters and buffers (by validation accuracy) are copied into the
+        model.
+        """
+        self.stop_training = False
+        self.diverged = False
+        self.callbacks.on_train_begin(self)
+        try:
+            while self.epoch < self.num_epochs and not self.stop_training:
+                self._run_epoch()
+        except TrainingDiverged:
+            self.diverged = True
+            self._restore_best()
+            self.callbacks.on_train_end(self)
+            raise
+        self._restore_best()
+        self.callbacks.on_train_end(self)
+
+    def _buffers(self) -> Mapping[str, np.ndarray]:
+        buffers = getattr(self.model, "buffers", None)
+        return buffers if buffers is not None else {}
+
+    def _restore_best(self) -> None:
+        if not self.best_params:
+            return
+        assign_arrays(self.model.params, self.best_params, "best parameters")
+        if self.best_buffers:
+            assign_arrays(self.model.buffers, self.best_buffers, "best buffers")
+
+    # ----------------------------------------------------------------------------------------------
+    # evaluation
+    # ----------------------------------------------------------------------------------------------
+
+    def _evaluate(
+        self, X: np.ndarray, y: np.ndarray, num_samples: int | None, batch_size: int
+    ) -> tuple[float, float]:
+        """Accuracy and mean cross-entropy of the model's scores (test mode, no regularisation)."""
+        num = X.shape[0]
+        if num_samples is not None and num > num_samples:
+            idx = self._eval_rng.choice(num, size=num_samples, replace=False)
+            X, y = X[idx], y[idx]
+            num = num_samples
+        correct = 0
+        loss_sum = 0.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, num, batch_size):
+                batch = X[start : start + batch_size]
+                scores = np.asarray(self.model.loss(batch), dtype=np.float64)
+                labels = y[start : start + batch_size]
+                correct += int(np.sum(np.argmax(scores, axis=1) == labels))
+                shifted = scores - scores.max(axis=1, keepdims=True)
+                log_norm = np.log(np.exp(shifted).sum(axis=1))
+                loss_sum += float(np.sum(log_norm - shifted[np.arange(labels.shape[0]), labels]))
+        return correct / num, loss_sum / num
+
+    def check_accuracy(
+        self, X: np.ndarray, y: np.ndarray, num_samples: int | None = None, batch_size: int = 100
+    ) -> float:
+        """Fraction of ``X`` (or of a random subset of ``num_samples``) classified as ``y``."""
+        accuracy, _ = self._evaluate(X, y, num_samples, batch_size)
+        return accuracy
+
+    # ----------------------------------------------------------------------------------------------
+    # checkpoints
+    # ----------------------------------------------------------------------------------------------
+
+    def _optim_arrays(self) -> dict[str, np.ndarray]:
+        from numnet.optim.state import state_to_arrays
+
+        if self.optimizer is not None:
+            return state_to_arrays(self.opt_state)
+        flat = {
+            f"{name}/{key}": value
+            for name, config in self.optim_configs.items()
+            for key, value in config.items()
+        }
+        return state_to_arrays(flat)
+
+    def _load_optim_arrays(self, arrays: Mapping[str, np.ndarray]) -> None:
+        from numnet.optim.state import state_from_arrays
+
+        state = state_from_arrays(arrays)
+        if self.optimizer is not None:
+            expected = set(self.opt_state)
+            if set(state) != expected:
+                raise ModelFileError(
+                    "checkpoint optimizer state does not match this optimizer (keys "
+                    f"{sorted(set(state) ^ expected)[:4]} differ); resume with the same update_rule"
+                )
+            self.opt_state = state
+            return
+        configs: dict[str, dict[str, Any]] = {name: {} for name in self.model.params}
+        for key, value in state.items():
+            name, _, field = key.partition("/")
+            if name not in configs:
+                raise ModelFileError(
+                    f"checkpoint optimizer state names parameter {name!r} that the model lacks"
+                )
+            configs[name][field] = value
+        self.optim_configs = configs
+
+    def run_config(self) -> dict[str, Any]:
+        """The settings of this run as JSON data (stored in checkpoints)."""
+        return {
+            "update_rule": self.update_rule_name,
+            "optimizer_kind": "rule" if self.optimizer is None else "transformation",
+            "optim_config": _jsonable(self.optim_config),
+            "lr_decay": self.lr_decay,
+            "batch_size": self.batch_size,
+            "num_epochs": self.num_epochs,
+            "num_train_samples": self.num_train_samples,
+            "num_val_samples": self.num_val_samples,
+            "seed": self.seed,
+            "check_finite": self.check_finite,
+            "augment": _jsonable(self.augment),
+            "num_train": int(self.X_train.shape[0]),
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue training exactly (see ``numnet.serialization``).
+
+        The arrays are the live ones (``save_checkpoint`` copies them); copy them to keep a
+        snapshot.
+        """
+        meta = {
+            "model_config": self._config,
+            "epoch": self.epoch,
+            "iteration": self.iteration,
+            "best_val_acc": self.best_val_acc,
+            "loss_history": self.loss_history,
+            "train_acc_history": self.train_acc_history,
+            "val_acc_history": self.val_acc_history,
+            "history": self.history,
+            "lr_scale": self._lr_scale,
+            "rng": {
+                "train": self._rng.bit_generator.state,
+                "eval": self._eval_rng.bit_generator.state,
+                "model": [g.bit_generator.state for g in _model_generators(self.model)],
+            },
+            "callbacks": self.callbacks.get_states(),
+            "run_config": self.run_config(),
+        }
+        return {
+            "params": dict(self.model.params),
+            "buffers": dict(self._buffers()),
+            "optim": self._optim_arrays(),
+            "best_params": self.best_params,
+            "best_buffers": self.best_buffers,
+            "meta": meta,
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore a state from :meth:`state_dict` / ``load_checkpoint`` (model config must
+        match)."""
+        meta = state["meta"]
+        difference = config_difference(meta["model_config"], self._config)
+        if difference is not None:
+            raise ModelFileError(
+                f"checkpoint is for a different model: {difference}; build the same model to resume"
+            )
+        kind = meta.get("run_config", {}).get("optimizer_kind")
+        mine = "rule" if self.optimizer is None else "transformation"
+        if kind is not None and kind != mine:
+            saved_rule = meta["run_config"].get("update_rule")
+            raise ModelFileError(
+                f"checkpoint was trained with update_rule {saved_rule!r} ({kind}); resume with it"
+            )
+        assign_arrays(self.model.params, state["params"], "checkpoint parameters")
+        buffers = getattr(self.model, "buffers", None)
+        if buffers is not None:
+            assign_arrays(buffers, state.get("buffers", {}), "checkpoint buffers")
+        self._load_optim_arrays(state["optim"])
+        self.best_params = {k: np.array(v, copy=True) for k, v in state["best_params"].items()}
+        self.best_buffers = {k: np.array(v, copy=True) for k, v in state["best_buffers"].items()}
+        self.epoch = int(meta["epoch"])
+        self.iteration = int(meta["iteration"])
+        self.best_val_acc = float(meta["best_val_acc"])
+        self.loss_history = [float(v) for v in meta["loss_history"]]
+        self.train_acc_history = [float(v) for v in meta["train_acc_history"]]
+        self.val_acc_history = [float(v) for v in meta["val_acc_history"]]
+        self.history = [dict(record) for record in meta["history"]]
+        self._lr_scale = float(meta.get("lr_scale", 1.0))
+        rng = meta["rng"]
+        self._rng.bit_generator.state = rng["train"]
+        self._eval_rng.bit_generator.state = rng["eval"]
+        generators = _model_generators(self.model)
+        if len(rng.get("model", [])) == len(generators):
+            for generator, saved in zip(generators, rng["model"], strict=True):
+                generator.bit_generator.state = saved
+        self.callbacks.set_states(meta.get("callbacks", {}))
+        self.improved = False
+        self.stop_training = False
+
+    def resume(self, checkpoint_path: Any) -> None:
+        """Load a checkpoint written by the ``Checkpoint`` callback and continue from its epoch.
+
+        Raises ``ModelFileError`` if the file is unreadable or was written for a different model
+        configuration (the message names the first differing setting).
+        """
+        self.load_state_dict(load_checkpoint(checkpoint_path))
