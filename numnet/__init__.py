@@ -1,5 +1,71 @@
-"""numnet: neural networks from scratch in NumPy, with hand-derived backward passes you can read and check."""
+"""numnet: neural networks from scratch in NumPy, with backward passes you can read and check.
+
+Quick tour::
+
+    import numnet
+    from numnet.models import FullyConnectedNet
+    model = FullyConnectedNet([100], input_dim=64, num_classes=10, reg=1e-3, seed=0)
+    loss, grads = model.loss(X, y)             # CS231n contract
+    solver = numnet.Solver(model, data, update_rule="adam", num_epochs=5, seed=0)
+    solver.train()
+    numnet.save("model.npz", model)            # .npz + JSON metadata, never pickle
+    model = numnet.load("model.npz")
+
+Subpackages: :mod:`numnet.layers` (CS231n-compatible layer functions), :mod:`numnet.functional`,
+:mod:`numnet.nn`, :mod:`numnet.models`, :mod:`numnet.optim`, :mod:`numnet.data`,
+:mod:`numnet.callbacks`, :mod:`numnet.gradcheck`. Heavier pieces are imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from numnet._version import __version__
 
-__all__ = ["__version__"]
+__all__ = ["Solver", "__version__", "load", "save"]
+
+_SUBMODULES = {
+    "callbacks",
+    "data",
+    "errors",
+    "functional",
+    "gradcheck",
+    "init",
+    "layers",
+    "models",
+    "nn",
+    "optim",
+    "serialization",
+    "solver",
+}
+
+
+def save(path: Any, model: Any, metadata: dict | None = None) -> None:
+    """Save ``model`` to ``path`` as ``.npz`` + JSON metadata (atomic, never pickle)."""
+    from numnet.serialization import save_model
+
+    save_model(path, model, metadata)
+
+
+def load(path: Any) -> Any:
+    """Rebuild a model saved by :func:`save` (or a checkpoint), checking names, shapes and dtypes.
+
+    The file's user metadata (preprocessing, class names, ...) is attached as ``model.metadata``.
+    Raises :class:`numnet.errors.ModelFileError` for a missing, truncated or foreign file.
+    """
+    from numnet.serialization import load_model
+
+    model, metadata = load_model(path)
+    model.metadata = metadata
+    return model
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Solver":
+        from numnet.solver import Solver
+
+        return Solver
+    if name in _SUBMODULES:
+        return importlib.import_module(f"numnet.{name}")
+    raise AttributeError(f"module 'numnet' has no attribute {name!r}")
