@@ -1,0 +1,182 @@
+"""``Classifier``: what both numnet models share (``loss``, ``scores``, ``predict``, the views).
+
+A subclass builds ``self.net`` (a :class:`~numnet.nn.Sequential` ending in class scores) and
+implements ``_prepare_input(X)`` (validate, reshape and cast a batch) and ``get_config()``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import MutableMapping
+from typing import Any
+
+import numpy as np
+
+from numnet.errors import ConfigError
+from numnet.functional._checks import check_labels
+from numnet.functional.losses import softmax_loss
+from numnet.nn import Dropout, Sequential
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def resolve_dtype(dtype: Any) -> type:
+    """Return ``np.float32`` or ``np.float64`` for a dtype given as a type, dtype or name."""
+    try:
+        name = np.dtype(dtype).name
+    except TypeError as exc:
+        raise ConfigError(f"dtype must be float32 or float64, got {dtype!r}") from exc
+    if name not in DTYPES:
+        raise ConfigError(f"dtype must be float32 or float64, got {name}")
+    return DTYPES[name]
+
+
+def check_positive_int(name: str, value: Any) -> int:
+    """Return ``value`` as an int, or raise ``ConfigError`` unless it is a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_keep_ratio(value: Any) -> float:
+    """Return the dropout keep ratio as a float in (0, 1], or raise ``ConfigError``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value <= 1:
+        raise ConfigError(
+            f"dropout_keep_ratio must be a number in (0, 1] (1 = no dropout), got {value!r}"
+        )
+    return float(value)
+
+
+def check_reg(value: Any) -> float:
+    """Return the L2 strength as a float >= 0, or raise ``ConfigError``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        raise ConfigError(f"reg must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+def check_weight_scale(value: Any) -> float | None:
+    """Return the Gaussian init scale as a float > 0 (or None), or raise ``ConfigError``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < np.inf:
+        raise ConfigError(f"weight_scale must be a positive number, got {value!r}")
+    return float(value)
+
+
+def check_seed(value: Any) -> int | None:
+    """Return the seed as an int (or None), or raise ``ConfigError``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ConfigError(f"seed must be a non-negative integer or None, got {value!r}")
+    return int(value)
+
+
+def as_float_batch(X: Any, dtype: type) -> np.ndarray:
+    """Return ``X`` as an array of the model's dtype (no copy when it already is one)."""
+    X = np.asarray(X)
+    if X.dtype.kind not in "fiu":
+        raise TypeError(f"X must be a numeric array, got dtype {X.dtype}")
+    return X.astype(dtype, copy=False)
+
+
+class Classifier:
+    """Base of the models: softmax classifier over ``self.net``'s scores with L2 on the weights.
+
+    Attributes
+    ----------
+    net : Sequential
+        The layers; the last one outputs (N, num_classes) scores.
+    num_classes : int
+    reg : float
+        L2 strength: the loss gets ``0.5 * reg * sum(W**2)`` per weight array, its gradient
+        ``reg * W``.
+    dtype : type
+        ``np.float32`` or ``np.float64``; inputs are cast to it.
+    """
+
+    net: Sequential
+    num_classes: int
+    reg: float
+    dtype: type
+
+    def _prepare_input(self, X: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        """JSON-able constructor arguments, including ``"class"``."""
+        raise NotImplementedError
+
+    @property
+    def params(self) -> MutableMapping[str, np.ndarray]:
+        """Trainable arrays by CS231n name (``W1``, ``b1``, ``gamma1``, ...); assignable."""
+        return self.net.params
+
+    @property
+    def buffers(self) -> MutableMapping[str, np.ndarray]:
+        """Non-trainable state by name (``running_mean1``, ``running_var1``, ...); assignable."""
+        return self.net.buffers
+
+    @property
+    def num_layers(self) -> int:
+        """Number of weight layers (affine and convolution), CS231n's ``num_layers``."""
+        return sum(1 for layer in self.net.layers if getattr(layer, "starts_block", False))
+
+    @property
+    def dropout_layers(self) -> list[Dropout]:
+        """The dropout layers (each with its own generator ``rng`` and ``dropout_param``)."""
+        return [layer for layer in self.net.layers if isinstance(layer, Dropout)]
+
+    def loss(self, X: Any, y: Any = None) -> np.ndarray | tuple[float, dict[str, np.ndarray]]:
+        """Class scores, or the regularised softmax loss and its gradients.
+
+        Parameters
+        ----------
+        X : array_like
+            A batch of inputs (see the model's class docstring for the accepted shapes).
+        y : ndarray of int, shape (N,), optional
+            Labels in ``[0, num_classes)``.
+
+        Returns
+        -------
+        scores : ndarray, shape (N, num_classes)
+            If ``y`` is None: test-mode scores (running batch-norm statistics, no dropout).
+        loss, grads : float, dict[str, ndarray]
+            Otherwise, in training mode: the mean softmax loss plus ``0.5 * reg * sum(W**2)`` over
+            the weight arrays, and its gradient for every entry of ``params`` (fresh arrays, same
+            keys).
+        """
+        X = self._prepare_input(X)
+        if y is None:
+            return self.net.forward(X, train=False)
+        y = np.asarray(y)
+        check_labels(y, X.shape[0], self.num_classes)
+        scores = self.net.forward(X, train=True)
+        loss, dscores = softmax_loss(scores, y)
+        self.net.backward(dscores, input_grad=False)
+        grads = dict(self.net.grads)
+        if self.reg:
+            reg = self.reg
+            for name in self.net.weight_names:
+                w = self.net.params[name]
+                loss += 0.5 * reg * float(np.vdot(w, w))
+                grads[name] += w.dtype.type(reg) * w
+        return loss, grads
+
+    def scores(self, X: Any, batch_size: int = 1000) -> np.ndarray:
+        """Test-mode class scores (N, num_classes), computed ``batch_size`` rows at a time."""
+        batch_size = check_positive_int("batch_size", batch_size)
+        X = np.asarray(X)
+        if X.ndim < 1:
+            raise ValueError(f"X must have a leading batch axis N, got shape {X.shape}")
+        out = np.empty((X.shape[0], self.num_classes), dtype=self.dtype)
+        for start in range(0, X.shape[0], batch_size):
+            out[start : start + batch_size] = self.loss(X[start : start + batch_size])
+        return out
+
+    def predict(self, X: Any, batch_size: int = 1000) -> np.ndarray:
+        """Predicted labels, shape (N,) int64: the argmax of :meth:`scores`."""
+        return self.scores(X, batch_size=batch_size).argmax(axis=1)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.get_config()})"
