@@ -1,0 +1,95 @@
+"""The ``numnet`` command: ``main(argv) -> exit code``; ``python -m numnet`` and the console script.
+
+Exit codes: 0 success, 1 data / model-file / I/O errors and failed gradient checks, 2 usage and
+configuration errors (argparse and :class:`~numnet.errors.ConfigError`), 130 interrupted (Ctrl-C).
+Errors caused by the user print one line ``numnet: error: <message>`` to stderr; ``--debug`` adds
+the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+
+from numnet.cli.parser import build_parser
+from numnet.errors import ConfigError, NumnetError
+
+__all__ = ["main"]
+
+EXIT_INTERRUPTED = 130
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from numnet.cli.train import run_train
+
+    return run_train(args)
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from numnet.cli.evaluate import run_evaluate
+
+    return run_evaluate(args)
+
+
+def _run_predict(args: argparse.Namespace) -> int:
+    from numnet.cli.predict import run_predict
+
+    return run_predict(args)
+
+
+def _run_gradcheck(args: argparse.Namespace) -> int:
+    from numnet.cli.gradcheck import run_gradcheck
+
+    return run_gradcheck(args)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "train": _run_train,
+    "evaluate": _run_evaluate,
+    "predict": _run_predict,
+    "gradcheck": _run_gradcheck,
+}
+
+
+def _one_line(message: object) -> str:
+    return " ".join(str(message).split())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``numnet`` command line and return its exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; ``None`` reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success, 1 for data/model-file/I/O errors, 2 for usage/config errors, 130 on Ctrl-C.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(None if argv is None else list(argv))
+    except SystemExit as exc:  # --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    debug = getattr(args, "debug", False)
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        print("numnet: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (NumnetError, OSError) as exc:
+        if debug:
+            traceback.print_exc()
+        if isinstance(exc, OSError) and not isinstance(exc, NumnetError):
+            where = f" ({exc.filename})" if exc.filename else ""
+            message = f"{exc.strerror or exc}{where}; check the path and its permissions"
+        else:
+            message = str(exc)
+        print(f"numnet: error: {_one_line(message)}", file=sys.stderr)
+        return 2 if isinstance(exc, ConfigError) else 1

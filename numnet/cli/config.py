@@ -1,0 +1,377 @@
+"""Training configuration: one table of options, TOML loading, merging and validation.
+
+The table :data:`TRAIN_OPTIONS` is the single source of truth for ``numnet train``: the argparse
+flags, the keys accepted in a ``--config`` TOML file, the defaults and the value checks all come
+from it. Precedence is command-line flags > config file > defaults.
+
+Config keys use underscores (``hidden_dims``); a TOML file may spell them with dashes too
+(``hidden-dims``), the same as the long flag names.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from numnet.errors import ConfigError
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
+SCHEDULES = ("constant", "step", "cosine", "warmup-cosine", "exponential")
+MODELS = ("mlp", "cnn")
+NORMALIZATIONS = ("none", "batchnorm", "layernorm")
+INITS = ("he", "xavier")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One ``numnet train`` setting.
+
+    Attributes
+    ----------
+    key : str
+        Config key with underscores, e.g. ``"hidden_dims"``; the flag is ``--hidden-dims``.
+    kind : type
+        ``int``, ``float``, ``str`` or ``bool`` (the type of one value).
+    default : Any
+        Value used when neither a flag nor the config file sets it (``None``: not set).
+    help : str
+        Help text, without the default (the parser appends it).
+    many : bool
+        The value is a non-empty list of ``kind`` (``nargs="+"``).
+    choices : tuple of str or None
+        Allowed values for a string option.
+    metavar : str or None
+        Name of the value in ``--help``.
+    """
+
+    key: str
+    kind: type
+    default: Any
+    help: str
+    many: bool = False
+    choices: tuple[str, ...] | None = None
+    metavar: str | None = None
+
+    @property
+    def flag(self) -> str:
+        """The long command-line flag, e.g. ``--hidden-dims``."""
+        return "--" + self.key.replace("_", "-")
+
+
+TRAIN_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "data",
+        str,
+        "digits",
+        "dataset name (digits, fashion-mnist) or a CSV/IDX path",
+        metavar="NAME|PATH",
+    ),
+    Option(
+        "data_dir",
+        str,
+        None,
+        "directory holding downloaded dataset files (default: the dataset's own)",
+        metavar="DIR",
+    ),
+    Option("model", str, "mlp", "model family", choices=MODELS),
+    Option(
+        "hidden_dims",
+        int,
+        None,
+        "sizes of the hidden fully connected layers (default: 256 128 for mlp, 128 for cnn)",
+        many=True,
+        metavar="N",
+    ),
+    Option(
+        "conv_channels",
+        int,
+        [32, 64],
+        "output channels of each conv block (cnn only)",
+        many=True,
+        metavar="C",
+    ),
+    Option("epochs", int, 30, "number of passes over the training data", metavar="N"),
+    Option("batch_size", int, 64, "minibatch size", metavar="B"),
+    Option("optimizer", str, "adam", "update rule", choices=OPTIMIZERS),
+    Option("lr", float, 1e-3, "learning rate", metavar="LR"),
+    Option(
+        "lr_decay",
+        float,
+        1.0,
+        "learning rate multiplier applied after each epoch (step/exponential schedules)",
+        metavar="D",
+    ),
+    Option("schedule", str, "constant", "learning rate schedule", choices=SCHEDULES),
+    Option("warmup_epochs", int, 0, "epochs of linear warm-up (warmup-cosine)", metavar="N"),
+    Option("momentum", float, 0.9, "momentum of the momentum and nesterov optimizers", metavar="M"),
+    Option(
+        "weight_decay",
+        float,
+        0.0,
+        "decoupled weight decay (adamw) or L2 added to gradients",
+        metavar="WD",
+    ),
+    Option(
+        "clip_norm", float, 0.0, "clip gradients to this global norm; 0 disables", metavar="NORM"
+    ),
+    Option(
+        "reg", float, 0.0, "L2 regularisation strength: loss += 0.5 * reg * sum(W**2)", metavar="R"
+    ),
+    Option(
+        "dropout",
+        float,
+        0.7,
+        "dropout keep probability (CS231n convention); 1 disables",
+        metavar="P",
+    ),
+    Option(
+        "normalization",
+        str,
+        "none",
+        "normalisation layer after each hidden layer",
+        choices=NORMALIZATIONS,
+    ),
+    Option("init", str, "he", "weight initialisation", choices=INITS),
+    Option("augment", bool, False, "random shifts of the training images"),
+    Option(
+        "val_fraction",
+        float,
+        0.1,
+        "fraction of the training data held out for validation",
+        metavar="F",
+    ),
+    Option(
+        "early_stopping",
+        int,
+        0,
+        "stop after this many epochs without validation improvement; 0 disables",
+        metavar="PATIENCE",
+    ),
+    Option(
+        "seed",
+        int,
+        0,
+        "seed of every random choice (initialisation, shuffling, split)",
+        metavar="S",
+    ),
+    Option("out_dir", str, None, "run directory (default: the next free runs/NNN)", metavar="DIR"),
+    Option(
+        "max_train_samples", int, None, "use at most N training samples (quick runs)", metavar="N"
+    ),
+    Option("quiet", bool, False, "no progress bar or per-epoch lines"),
+)
+
+OPTIONS_BY_KEY: dict[str, Option] = {option.key: option for option in TRAIN_OPTIONS}
+
+# Settings that define the model or the data it is trained on: a resumed run must keep them.
+FIXED_ON_RESUME: tuple[str, ...] = (
+    "data",
+    "model",
+    "hidden_dims",
+    "conv_channels",
+    "batch_size",
+    "optimizer",
+    "lr",
+    "lr_decay",
+    "schedule",
+    "warmup_epochs",
+    "momentum",
+    "weight_decay",
+    "clip_norm",
+    "reg",
+    "dropout",
+    "normalization",
+    "init",
+    "augment",
+    "val_fraction",
+    "seed",
+    "max_train_samples",
+)
+
+
+def defaults() -> dict[str, Any]:
+    """Return a fresh dict of every option's default value (lists copied)."""
+    return {
+        o.key: list(o.default) if o.many and o.default is not None else o.default
+        for o in TRAIN_OPTIONS
+    }
+
+
+def _coerce(option: Option, value: Any, source: str) -> Any:
+    """Check the type of one TOML value and return it as the option's Python type."""
+    what = f"{source}: '{option.key}'"
+
+    def one(item: Any) -> Any:
+        if option.kind is bool:
+            if isinstance(item, bool):
+                return item
+            raise ConfigError(f"{what} must be true or false, got {item!r}")
+        if isinstance(item, bool):
+            raise ConfigError(f"{what} must be a {option.kind.__name__}, got {item!r}")
+        if option.kind is int:
+            if isinstance(item, int):
+                return item
+            if isinstance(item, float) and item.is_integer():
+                return int(item)
+            raise ConfigError(f"{what} must be an integer, got {item!r}")
+        if option.kind is float:
+            if isinstance(item, int | float):
+                return float(item)
+            raise ConfigError(f"{what} must be a number, got {item!r}")
+        if isinstance(item, str):
+            return item
+        raise ConfigError(f"{what} must be a string, got {item!r}")
+
+    if option.many:
+        if not isinstance(value, list):
+            value = [value]
+        return [one(item) for item in value]
+    if isinstance(value, list):
+        raise ConfigError(f"{what} takes one value, got the list {value!r}")
+    return one(value)
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML run configuration and return its settings keyed like :data:`OPTIONS_BY_KEY`.
+
+    Parameters
+    ----------
+    path : str or Path
+        File with flat ``key = value`` lines; keys are long flag names with ``-`` or ``_``.
+
+    Returns
+    -------
+    dict
+        Only the keys the file sets, type-checked (ints, floats, lists as the options expect).
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, unreadable or not valid TOML, or holds an unknown key or a value of
+        the wrong type.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as file:
+            raw = tomllib.load(file)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist; check the --config path") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"config file {path} is not valid TOML: {reason}") from None
+    settings: dict[str, Any] = {}
+    for raw_key, value in raw.items():
+        key = raw_key.replace("-", "_")
+        if key in ("config", "resume"):
+            raise ConfigError(
+                f"{path}: '{raw_key}' cannot be set in a config file; "
+                f"pass --{key} on the command line"
+            )
+        if key not in OPTIONS_BY_KEY:
+            raise ConfigError(
+                f"{path}: unknown key '{raw_key}'; see `numnet train --help` for valid settings"
+            )
+        if key in settings:
+            raise ConfigError(f"{path}: '{raw_key}' is set twice (with '-' and with '_')")
+        settings[key] = _coerce(OPTIONS_BY_KEY[key], value, str(path))
+    return settings
+
+
+def merge(flags: dict[str, Any], file_settings: dict[str, Any]) -> dict[str, Any]:
+    """Resolve the configuration: ``flags`` > ``file_settings`` > defaults.
+
+    Parameters
+    ----------
+    flags : dict
+        Settings given on the command line (only the flags the user typed).
+    file_settings : dict
+        Settings from the ``--config`` file.
+
+    Returns
+    -------
+    dict
+        Every key of :data:`TRAIN_OPTIONS` with its resolved value.
+    """
+    config = defaults()
+    config.update(file_settings)
+    config.update(flags)
+    return config
+
+
+def _check(condition: bool, key: str, message: str, value: Any) -> None:
+    if not condition:
+        flag = OPTIONS_BY_KEY[key].flag
+        raise ConfigError(f"{flag} {message}, got {value!r}")
+
+
+def validate(config: dict[str, Any]) -> None:
+    """Raise :class:`ConfigError` (one line naming the setting) unless every value is usable.
+
+    Parameters
+    ----------
+    config : dict
+        A resolved configuration from :func:`merge`.
+    """
+    for key, option in OPTIONS_BY_KEY.items():
+        value = config[key]
+        if option.choices is not None and value not in option.choices:
+            allowed = ", ".join(option.choices)
+            raise ConfigError(f"{option.flag} must be one of {allowed}, got {value!r}")
+        if option.kind is float and value is not None:
+            _check(math.isfinite(value), key, "must be a finite number", value)
+    c = config
+    _check(c["lr"] > 0, "lr", "must be > 0", c["lr"])
+    _check(c["lr_decay"] > 0, "lr_decay", "must be > 0", c["lr_decay"])
+    _check(c["epochs"] >= 1, "epochs", "must be >= 1", c["epochs"])
+    _check(c["batch_size"] >= 1, "batch_size", "must be >= 1", c["batch_size"])
+    for key in ("hidden_dims", "conv_channels"):
+        sizes = c[key]
+        if sizes is not None:
+            _check(len(sizes) > 0 and all(s > 0 for s in sizes), key, "needs sizes > 0", sizes)
+    _check(0 < c["dropout"] <= 1, "dropout", "(keep probability) must be in (0, 1]", c["dropout"])
+    _check(0 <= c["val_fraction"] < 1, "val_fraction", "must be in [0, 1)", c["val_fraction"])
+    _check(0 <= c["momentum"] < 1, "momentum", "must be in [0, 1)", c["momentum"])
+    _check(c["warmup_epochs"] >= 0, "warmup_epochs", "must be >= 0", c["warmup_epochs"])
+    _check(
+        c["warmup_epochs"] < c["epochs"] or c["warmup_epochs"] == 0,
+        "warmup_epochs",
+        f"must be less than --epochs ({c['epochs']})",
+        c["warmup_epochs"],
+    )
+    if c["schedule"] in ("cosine", "warmup-cosine"):
+        _check(
+            c["lr_decay"] == 1.0,
+            "lr_decay",
+            f"does not apply to --schedule {c['schedule']}; leave it at 1",
+            c["lr_decay"],
+        )
+    if c["warmup_epochs"]:
+        _check(
+            c["schedule"] == "warmup-cosine",
+            "warmup_epochs",
+            "needs --schedule warmup-cosine",
+            c["warmup_epochs"],
+        )
+    if c["model"] == "cnn":
+        _check(
+            c["normalization"] != "layernorm",
+            "normalization",
+            "layernorm is for --model mlp; use batchnorm or none with cnn",
+            c["normalization"],
+        )
+    for key in ("weight_decay", "clip_norm", "reg"):
+        _check(c[key] >= 0, key, "must be >= 0", c[key])
+    _check(c["early_stopping"] >= 0, "early_stopping", "must be >= 0", c["early_stopping"])
+    _check(c["seed"] >= 0, "seed", "must be >= 0", c["seed"])
+    if c["max_train_samples"] is not None:
+        _check(
+            c["max_train_samples"] >= 1, "max_train_samples", "must be >= 1", c["max_train_samples"]
+        )
+    for key in ("data", "data_dir", "out_dir"):
+        if c[key] is not None:
+            _check(c[key] != "", key, "must not be empty", c[key])

@@ -1,0 +1,150 @@
+"""The ``numnet`` argument parser: subcommands train, evaluate, predict and gradcheck."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from numnet._version import __version__
+from numnet.cli.config import TRAIN_OPTIONS, Option
+
+_FORMATTER = argparse.ArgumentDefaultsHelpFormatter
+
+
+def _shown_default(option: Option) -> str:
+    if option.default is None:
+        return "not set"
+    if option.many:
+        return " ".join(str(v) for v in option.default)
+    if option.kind is bool:
+        return "on" if option.default else "off"
+    return str(option.default)
+
+
+def _add_train_option(parser: argparse.ArgumentParser, option: Option) -> None:
+    """Add one :class:`Option` as a flag whose value is absent from the namespace unless typed."""
+    help_text = option.help
+    if "(default:" not in help_text:
+        help_text += f" (default: {_shown_default(option)})"
+    kwargs: dict[str, Any] = {"dest": option.key, "default": argparse.SUPPRESS, "help": help_text}
+    if option.kind is bool:
+        kwargs["action"] = argparse.BooleanOptionalAction
+    else:
+        kwargs["type"] = option.kind
+        if option.choices is not None:
+            kwargs["choices"] = option.choices
+        if option.many:
+            kwargs["nargs"] = "+"
+        if option.metavar is not None:
+            kwargs["metavar"] = option.metavar
+    parser.add_argument(option.flag, **kwargs)
+
+
+def _add_debug(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of errors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the ``numnet`` parser; ``args.command`` names the chosen subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="numnet",
+        description="Neural networks from scratch in NumPy: train, evaluate, predict, gradcheck.",
+        formatter_class=_FORMATTER,
+    )
+    parser.add_argument("--version", action="version", version=f"numnet {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    train = commands.add_parser(
+        "train",
+        help="train a model and write a run directory",
+        description="Train a model. Settings: flags > --config TOML file > defaults. Writes "
+        "model.npz, last.npz, best.npz, config.json, metrics.csv and plots into the run directory.",
+        formatter_class=_FORMATTER,
+    )
+    train.add_argument(
+        "--config",
+        metavar="FILE",
+        default=None,
+        help="TOML file of settings; keys are the long flag names (with '-' or '_')",
+    )
+    train.add_argument(
+        "--resume",
+        metavar="DIR",
+        default=None,
+        help="continue the run in DIR from DIR/last.npz with its stored settings "
+        "(--epochs may be raised)",
+    )
+    for option in TRAIN_OPTIONS:
+        _add_train_option(train, option)
+    _add_debug(train)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="accuracy, per-class accuracy and confusion matrix of a saved model",
+        description="Evaluate MODEL on the test split of a dataset (or a labelled CSV/IDX file).",
+        formatter_class=_FORMATTER,
+    )
+    evaluate.add_argument("model", metavar="MODEL", help="model file (.npz) written by train")
+    evaluate.add_argument(
+        "--data",
+        metavar="NAME|PATH",
+        default=None,
+        help="dataset name or labelled CSV/IDX images path (default: the model's training data)",
+    )
+    evaluate.add_argument(
+        "--labels",
+        metavar="PATH",
+        default=None,
+        help="IDX labels file when --data is an IDX images file",
+    )
+    evaluate.add_argument(
+        "--data-dir", metavar="DIR", default=None, help="directory holding downloaded dataset files"
+    )
+    evaluate.add_argument(
+        "--out-dir",
+        metavar="DIR",
+        default=None,
+        help="where to write confusion_matrix.png/.csv (default: MODEL's directory/evaluate)",
+    )
+    _add_debug(evaluate)
+
+    predict = commands.add_parser(
+        "predict",
+        help="write a Kaggle submission (ImageId,Label) for unlabelled images",
+        description="Predict labels with MODEL for the images in --input (Kaggle test.csv, a "
+        "train-format CSV whose labels are ignored, or IDX images, raw or .gz) and write "
+        "ImageId,Label rows with ImageId from 1.",
+        formatter_class=_FORMATTER,
+    )
+    predict.add_argument("model", metavar="MODEL", help="model file (.npz) written by train")
+    predict.add_argument(
+        "--input",
+        metavar="PATH",
+        required=True,
+        help="test.csv, train-format CSV, or IDX images file",
+    )
+    predict.add_argument(
+        "--output", metavar="PATH", default="submission.csv", help="submission CSV to write"
+    )
+    predict.add_argument("--force", action="store_true", help="overwrite an existing --output")
+    predict.add_argument(
+        "--batch-size", type=int, default=1000, metavar="B", help="images per forward pass"
+    )
+    _add_debug(predict)
+
+    gradcheck = commands.add_parser(
+        "gradcheck",
+        help="check every layer's backward pass against numerical gradients",
+        description="Run a float64 central-difference gradient check of every layer and print "
+        "a table; exit 1 if any layer fails.",
+        formatter_class=_FORMATTER,
+    )
+    gradcheck.add_argument(
+        "--tol",
+        type=float,
+        default=None,
+        metavar="TOL",
+        help="maximum relative error allowed (default: each layer's own tolerance)",
+    )
+    _add_debug(gradcheck)
+    return parser

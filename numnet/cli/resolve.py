@@ -1,0 +1,140 @@
+"""Turn parsed ``numnet train`` arguments into one resolved, validated configuration.
+
+A fresh run merges flags > ``--config`` file > defaults. A resumed run starts from the settings
+stored in its checkpoint ``DIR/last.npz``; flags (or a config file) may only change the settings
+that do not alter the model, its data or its optimiser (:data:`~numnet.cli.config.FIXED_ON_RESUME`
+lists the others). ``--epochs`` may be raised.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from numnet.cli.build import DEFAULT_HIDDEN_DIMS
+from numnet.cli.config import FIXED_ON_RESUME, OPTIONS_BY_KEY, defaults, load_toml, merge, validate
+from numnet.errors import ConfigError, ModelFileError
+
+LAST_CHECKPOINT = "last.npz"
+
+
+def typed_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the settings typed as flags (the parser leaves untyped ones out of ``args``)."""
+    return {key: getattr(args, key) for key in OPTIONS_BY_KEY if hasattr(args, key)}
+
+
+def file_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the settings of the ``--config`` TOML file ({} without one)."""
+    return load_toml(args.config) if args.config else {}
+
+
+def _fill_derived(config: dict[str, Any]) -> dict[str, Any]:
+    if config["hidden_dims"] is None:
+        config["hidden_dims"] = list(DEFAULT_HIDDEN_DIMS[config["model"]])
+    return config
+
+
+def fresh_config(args: argparse.Namespace) -> dict[str, Any]:
+    """Resolve and validate the configuration of a new run (flags > config file > defaults).
+
+    Returns every setting with its value; ``hidden_dims`` filled with the model family's default
+    when unset. ``out_dir`` stays ``None`` when not given (the caller picks ``runs/NNN``).
+    """
+    config = merge(typed_flags(args), file_settings(args))
+    validate(config)
+    return _fill_derived(config)
+
+
+def read_stored_run(run_dir: Path) -> tuple[dict[str, Any], int]:
+    """Return ``(settings, epochs_done)`` stored in ``run_dir/last.npz``.
+
+    Raises
+    ------
+    ConfigError
+        ``run_dir`` is not a directory or has no ``last.npz``.
+    ModelFileError
+        ``last.npz`` is unreadable or was not written by ``numnet train``.
+    """
+    from numnet.serialization import read_header
+
+    if not run_dir.is_dir():
+        raise ConfigError(f"--resume {run_dir}: no such run directory; give a numnet train run dir")
+    last = run_dir / LAST_CHECKPOINT
+    if not last.is_file():
+        raise ConfigError(
+            f"--resume {run_dir}: it has no {LAST_CHECKPOINT}, so there is nothing to resume; "
+            "start a new run instead"
+        )
+    header = read_header(last)
+    stored = (
+        header.get("metadata", {}).get("train_config") if header["kind"] == "checkpoint" else None
+    )
+    if not isinstance(stored, dict):
+        raise ModelFileError(
+            f"{last} holds no numnet train settings; --resume needs a run written by numnet train"
+        )
+    return stored, int(header.get("epoch", 0))
+
+
+def resume_config(
+    stored: dict[str, Any], given: dict[str, Any], run_dir: Path, epochs_done: int
+) -> dict[str, Any]:
+    """Combine a run's stored settings with the settings given when resuming it.
+
+    Parameters
+    ----------
+    stored : dict
+        The run's resolved settings (from its checkpoint).
+    given : dict
+        Settings typed on the command line or set in ``--config`` for the resumed run.
+    run_dir : Path
+        The run directory being resumed.
+    epochs_done : int
+        Epochs the checkpoint has completed; ``--epochs`` must be higher.
+
+    Returns
+    -------
+    dict
+        The validated configuration to continue with.
+
+    Raises
+    ------
+    ConfigError
+        A setting in :data:`FIXED_ON_RESUME` differs from the stored one (all such flags are named),
+        ``--out-dir`` is not ``run_dir``, or ``--epochs`` is not above ``epochs_done``.
+    """
+    config = defaults()
+    config.update({key: value for key, value in stored.items() if key in OPTIONS_BY_KEY})
+    changed = [
+        OPTIONS_BY_KEY[key].flag
+        for key in FIXED_ON_RESUME
+        if key in given and given[key] != config[key]
+    ]
+    if changed:
+        raise ConfigError(
+            f"--resume continues the stored model and data; cannot change {', '.join(changed)} "
+            "(start a new run with another --out-dir instead)"
+        )
+    out_dir = given.get("out_dir")
+    if out_dir is not None and Path(out_dir).resolve() != run_dir.resolve():
+        raise ConfigError(
+            f"--out-dir {out_dir} differs from --resume {run_dir}; give only --resume"
+        )
+    config.update({key: value for key, value in given.items() if key not in FIXED_ON_RESUME})
+    config["out_dir"] = str(run_dir)
+    validate(config)
+    if config["epochs"] <= epochs_done:
+        raise ConfigError(
+            f"--epochs {config['epochs']}: {run_dir} has already trained {epochs_done} epochs; "
+            f"pass --epochs above {epochs_done} to train further"
+        )
+    return _fill_derived(config)
+
+
+def resumed_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path, int]:
+    """Resolve ``numnet train --resume DIR``: ``(config, run_dir, epochs_done)``."""
+    run_dir = Path(args.resume)
+    stored, epochs_done = read_stored_run(run_dir)
+    given = {**file_settings(args), **typed_flags(args)}
+    return resume_config(stored, given, run_dir, epochs_done), run_dir, epochs_done

@@ -1,0 +1,179 @@
+"""``numnet train``: resolve settings, prepare the run directory, train, save and summarise.
+
+Files written into the run directory: ``config.json`` (resolved settings, before training),
+``last.npz`` (every epoch, and before the first), ``best.npz`` (best validation accuracy so far),
+``metrics.csv`` (one row per epoch), ``model.npz`` (the best-validation model with its
+preprocessing, class names and settings), ``confusion_matrix.csv`` and, with matplotlib,
+``loss.png``, ``accuracy.png`` and ``confusion_matrix.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from numnet.cli import EXIT_INTERRUPTED
+from numnet.cli.build import TrainingData, build_model, build_optimizer, prepare_data
+from numnet.cli.callbacks import EpochLog, RunCheckpoint
+from numnet.cli.report import have_matplotlib, write_confusion_matrix
+from numnet.cli.resolve import LAST_CHECKPOINT, fresh_config, resumed_config
+from numnet.cli.rundir import next_run_dir, prepare_run_dir, remove_if_empty, write_text_atomic
+
+TRAIN_ACC_SAMPLES = 1000  # training samples scored after each epoch for the train accuracy
+
+
+def _say(text: str, quiet: bool) -> None:
+    if not quiet:
+        print(text, flush=True)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Run ``numnet train``; returns the exit code (0, or 130 when interrupted)."""
+    if args.resume:
+        config, run_dir, epochs_done = resumed_config(args)
+        prepare_run_dir(run_dir, allow_existing=True)
+        created = False
+    else:
+        config = fresh_config(args)
+        run_dir = Path(config["out_dir"]) if config["out_dir"] else next_run_dir()
+        created = prepare_run_dir(run_dir)
+        config["out_dir"] = str(run_dir)
+        epochs_done = 0
+    try:
+        return _train(config, run_dir, epochs_done)
+    except BaseException:
+        if created:
+            remove_if_empty(run_dir)
+        raise
+
+
+def _callbacks(
+    config: dict[str, Any], run_dir: Path, metadata: dict[str, Any], plots: bool
+) -> list[Any]:
+    from numnet.callbacks import EarlyStopping, MetricsCSV, Plots, ProgressBar
+
+    quiet = config["quiet"]
+    callbacks: list[Any] = [
+        MetricsCSV(run_dir / "metrics.csv"),
+        RunCheckpoint(run_dir, metadata=metadata),
+    ]
+    if config["early_stopping"] > 0:
+        callbacks.append(EarlyStopping(config["early_stopping"]))
+    if plots:
+        callbacks.append(Plots(run_dir))
+    callbacks.append(ProgressBar(quiet=quiet))
+    if not quiet and not sys.stdout.isatty():
+        callbacks.append(EpochLog())
+    return callbacks
+
+
+def _solver_data(data: TrainingData) -> dict[str, np.ndarray]:
+    return {
+        "X_train": data.X_train,
+        "y_train": data.y_train,
+        "X_val": data.X_val,
+        "y_val": data.y_val,
+    }
+
+
+def _train(config: dict[str, Any], run_dir: Path, epochs_done: int) -> int:
+    from numnet.data import Augmenter
+    from numnet.serialization import save_model
+    from numnet.solver import Solver
+
+    quiet = config["quiet"]
+    plots = have_matplotlib()
+    started = time.perf_counter()
+    data = prepare_data(config)
+    model = build_model(config, data.image_shape, data.num_classes)
+    steps_per_epoch = math.ceil(len(data.y_train) / config["batch_size"])
+    optimizer = build_optimizer(config, steps_per_epoch)
+    write_text_atomic(run_dir / "config.json", json.dumps(config, indent=2, sort_keys=True) + "\n")
+    metadata = {**data.metadata, "train_config": config}
+    augment = None
+    if config["augment"]:
+        shift = max(1, data.image_shape[-1] // 14)
+        augment = Augmenter(shift=shift, hflip=data.metadata["dataset"] == "fashion-mnist")
+    resume_from = run_dir / LAST_CHECKPOINT if epochs_done else None
+    solver = Solver(
+        model,
+        _solver_data(data),
+        optimizer=optimizer,
+        batch_size=config["batch_size"],
+        num_epochs=config["epochs"],
+        num_train_samples=TRAIN_ACC_SAMPLES,
+        verbose=False,
+        seed=config["seed"],
+        callbacks=_callbacks(config, run_dir, metadata, plots),
+        augment=augment,
+        resume_from=resume_from,
+    )
+    action = f"resuming {run_dir} at epoch {solver.epoch}" if epochs_done else f"run {run_dir}"
+    _say(
+        f"{action}: {config['model']} on {data.metadata['dataset']} "
+        f"({len(data.y_train)} train / {0 if data.val_is_train else len(data.y_val)} val), "
+        f"{config['epochs']} epochs, {config['optimizer']} lr {config['lr']:g}",
+        quiet,
+    )
+    if data.val_is_train:
+        _say(
+            "note: --val-fraction 0, so validation accuracy is measured on the training data", quiet
+        )
+    if not plots:
+        _say(
+            "note: matplotlib is not installed; skipping the .png plots (pip install numnet[plot])",
+            quiet,
+        )
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            solver.train()  # a NaN/Inf loss raises TrainingDiverged with advice instead
+    except KeyboardInterrupt:
+        return _interrupted(solver, run_dir)
+    final_meta = {**metadata, "best_val_acc": solver.best_val_acc, "epochs_trained": solver.epoch}
+    save_model(run_dir / "model.npz", model, final_meta)
+    test_acc = None
+    if data.X_test is not None and data.y_test is not None:
+        predictions = model.predict(data.X_test)
+        test_acc = float(np.mean(predictions == data.y_test))
+        truth, split = data.y_test, "test"
+    else:
+        predictions, truth, split = model.predict(data.X_val), data.y_val, "validation"
+    written = write_confusion_matrix(run_dir, truth, predictions, data.class_names)
+    elapsed = time.perf_counter() - started
+    best = f"best validation accuracy {solver.best_val_acc:.4f}"
+    if data.val_is_train:
+        best = f"best training accuracy {solver.best_val_acc:.4f} (no validation split)"
+    lines = [f"done in {elapsed:.1f}s ({solver.epoch} epochs): {best}"]
+    if test_acc is not None:
+        lines.append(f"test accuracy {test_acc:.4f} on {len(truth)} {split} images")
+    files = ["model.npz", "last.npz", "best.npz", "config.json", "metrics.csv", *written]
+    if plots:
+        files += ["loss.png", "accuracy.png"]
+    lines.append(f"files in {run_dir}: {', '.join(files)}")
+    print("\n".join(lines), flush=True)
+    return 0
+
+
+def _interrupted(solver: Any, run_dir: Path) -> int:
+    """Ctrl-C: close the open files, say which epoch ``last.npz`` holds and how to resume."""
+    from numnet.callbacks import MetricsCSV, ProgressBar
+    from numnet.serialization import read_header
+
+    for callback in solver.callbacks:
+        if isinstance(callback, MetricsCSV | ProgressBar):
+            callback.on_train_end(solver)
+    saved = read_header(run_dir / LAST_CHECKPOINT).get("epoch", 0)
+    print(
+        f"\ninterrupted: {run_dir / LAST_CHECKPOINT} holds epoch {saved} (the last completed); "
+        f"continue with: numnet train --resume {run_dir}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return EXIT_INTERRUPTED
