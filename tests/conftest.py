@@ -1,8 +1,9 @@
 """Project-wide pytest settings.
 
-Tests marked ``integration`` need the Fashion-MNIST files (``apt-get install dataset-fashion-mnist``).
-They skip when the files are absent, except where ``NUMNET_REQUIRE_DATA=1`` (set by ``.ci/run``): there a
-skip of an integration test is turned into a failure, so CI cannot pass without running them.
+Tests marked ``integration`` need the Fashion-MNIST files
+(``apt-get install dataset-fashion-mnist``). They skip when the files are absent, except where
+``NUMNET_REQUIRE_DATA=1`` (set by ``.ci/run``): there a skip of an integration test is turned into
+a failure, so CI cannot pass without running them.
 """
 
 from __future__ import annotations

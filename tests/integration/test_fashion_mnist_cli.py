@@ -1,6 +1,7 @@
 """End-to-end runs of the ``numnet`` command on the real Fashion-MNIST files.
 
-1. ``numnet train`` for one epoch on a subset reaches > 0.75 test accuracy on the 10,000 test images.
+1. ``numnet train`` for one epoch on a subset reaches > 0.75 test accuracy on the 10,000 test
+   images.
 2. A Kaggle-format ``train.csv``/``test.csv`` made from Fashion-MNIST goes through ``train`` and
    ``predict`` to a valid submission.
 """
