@@ -1,8 +1,8 @@
 """Exceptions numnet raises for bad input.
 
 Every error a user can cause (a malformed file, a bad argument, a wrong model file) is a subclass of
-:class:`NumnetError`. The command line catches exactly these and prints their message as one line; any
-other exception is a bug in numnet. Messages name the problem *and* what to do about it.
+:class:`NumnetError`. The command line catches exactly these and prints their message as one
+line; any other exception is a bug in numnet. Messages name the problem *and* what to do about it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class ModelFileError(NumnetError, ValueError):
 
 
 class ConfigError(NumnetError, ValueError):
-    """An argument or configuration value is invalid (usage error: exit code 2 on the command line)."""
+    """An argument or configuration value is invalid (a usage error: exit code 2 on the CLI)."""
 
 
 class TrainingDiverged(NumnetError, FloatingPointError):

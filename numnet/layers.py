@@ -4,9 +4,10 @@ A notebook written against the CS231n assignment switches to numnet by changing 
 
     from numnet.layers import *
 
-Every name here is a pure function from :mod:`numnet.functional`: ``*_forward(...) -> (out, cache)`` and
-``*_backward(dout, cache) -> gradients``; the losses return ``(loss, dx)``. The ``*_naive`` names and
-``batchnorm_backward_alt`` are the assignment's names for the same functions.
+Every name here is a pure function from :mod:`numnet.functional`:
+``*_forward(...) -> (out, cache)`` and ``*_backward(dout, cache) -> gradients``; the losses
+return ``(loss, dx)``. The ``*_naive`` / ``*_fast`` names and ``batchnorm_backward_alt`` are the
+assignment's names for the same functions.
 """
 
 from numnet.functional.activations import (

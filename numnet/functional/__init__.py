@@ -1,5 +1,5 @@
-"""Pure layer functions: ``name_forward(x, ...) -> (out, cache)`` and ``name_backward(dout, cache)``.
+"""Pure layer functions: ``name_forward(x, ...) -> (out, cache)``, ``name_backward(dout, cache)``.
 
-One module per concept (``affine``, ``activations``, ``losses``, ``dropout``, ``normalization``, ``conv``,
-``pooling``). :mod:`numnet.layers` re-exports them all under their CS231n names.
+One module per concept (``affine``, ``activations``, ``losses``, ``dropout``, ``normalization``,
+``conv``, ``pooling``). :mod:`numnet.layers` re-exports them all under their CS231n names.
 """

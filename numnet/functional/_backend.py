@@ -1,4 +1,4 @@
-"""Array-module dispatch: layers take their array library (NumPy, or CuPy later) from their inputs."""
+"""Array-module dispatch: layers take their array library (NumPy, later CuPy) from their inputs."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ def get_array_module(*arrays: Any) -> ModuleType:
     if the caller already imported CuPy, so looking at ``type(a).__module__`` is enough.
     """
     for a in arrays:
-        if type(a).__module__.split(".")[0] == "cupy":
+        kind = type(a)
+        if kind is np.ndarray:  # the common case, decided without string work
+            continue
+        if kind.__module__.split(".")[0] == "cupy":
             import cupy  # noqa: PLC0415  (lazy: optional dependency)
 
             return cupy

@@ -7,7 +7,10 @@ from typing import Any
 
 
 def check_ndim(name: str, a: Any, ndim: int | Sequence[int], layout: str) -> None:
-    """Raise ``ValueError`` unless ``a.ndim`` is ``ndim`` (or one of them); ``layout`` is e.g. '(N, C, H, W)'."""
+    """Raise ``ValueError`` unless ``a.ndim`` is ``ndim`` (or one of them).
+
+    ``layout`` names the expected axes for the message, e.g. ``'(N, C, H, W)'``.
+    """
     if not hasattr(a, "ndim") or not hasattr(a, "shape"):
         raise TypeError(f"{name} must be an array of shape {layout}, got {type(a).__name__}")
     allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
