@@ -1,0 +1,130 @@
+"""Printed table and JSON file of a benchmark run."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+CONTENDERS = ("numnet", "torch", "sklearn")
+
+
+def _cell(result: dict[str, Any] | None) -> str:
+    """A contender's median formatted for the table, or its status ("n/a", "error", "-")."""
+    if result is None:
+        return "-"
+    if result.get("status") != "ok":
+        return str(result.get("status"))
+    value = result["median"]
+    return f"{value:,.0f}" if value >= 1000 else f"{value:.3g}"
+
+
+def _verdict(
+    workload: dict[str, Any], ratio_key: str = "ratio", meets_key: str = "meets_target"
+) -> str:
+    """``"0.85 (target <= 1.0) ok"``-style text for a ratio and its target."""
+    ratio = workload.get(ratio_key)
+    if ratio is None:
+        return "n/a"
+    sign = ">=" if workload["higher_is_better"] else "<="
+    mark = "ok" if workload.get(meets_key) else "MISSED"
+    return f"{ratio:.2f} (target {sign} {workload['target']:g}) {mark}"
+
+
+def workload_table(workloads: dict[str, dict[str, Any]]) -> list[str]:
+    """Rows ``workload | unit | numnet | torch | sklearn | numnet/torch`` as aligned text lines."""
+    header = ("workload", "unit", *CONTENDERS, "numnet/torch")
+    rows = [header]
+    for name, workload in workloads.items():
+        contenders = workload["contenders"]
+        rows.append(
+            (
+                name,
+                workload["unit"],
+                *(_cell(contenders.get(c)) for c in CONTENDERS),
+                _verdict(workload),
+            )
+        )
+        if "ratio_raw" in workload:
+            raw = {c: contenders.get(c, {}) for c in CONTENDERS}
+            rows.append(
+                (
+                    f"{name} (raw)",
+                    "MiB",
+                    *(
+                        f"{raw[c]['raw_mib']:.3g}" if "raw_mib" in raw[c] else "-"
+                        for c in CONTENDERS
+                    ),
+                    _verdict(workload, "ratio_raw", "meets_target_raw"),
+                )
+            )
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
+    lines = [
+        "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
+
+
+def format_report(result: dict[str, Any]) -> str:
+    """The whole human-readable report: machine, data, GEMM rates and floors, workloads, variant."""
+    machine = result["machine"]
+    lines = [
+        f"machine: {machine['cpu_model']}, {machine['usable_cores']} usable cores; "
+        f"numpy {machine['versions']['numpy']}, torch {machine['versions']['torch'] or 'n/a'}",
+        f"BLAS: {machine['blas_kernel']}; env {machine['blas_env']}",
+        f"data: {result['data']['source']}, {result['data']['n_train']} images"
+        + (" (quick mode)" if result["config"]["quick"] else ""),
+    ]
+    gemm = result["gemm"]
+    lines.append(
+        "float32 GEMM: square {} {:.0f} GFLOP/s, skinny {} {:.0f} GFLOP/s".format(
+            "x".join(map(str, gemm["square"]["shape"])),
+            gemm["square"]["gflops"],
+            "x".join(map(str, gemm["skinny"]["shape"])),
+            gemm["skinny"]["gflops"],
+        )
+    )
+    floor = result.get("mlp_floor")
+    if floor:
+        lines.append(
+            f"MLP epoch GEMM floor: {floor['flops']['total'] / 1e9:.1f} GFLOP -> "
+            f"{floor['seconds_at_square_rate']:.3f} s at the square rate, "
+            f"{floor['seconds_at_skinny_rate']:.3f} s at the skinny rate"
+        )
+    lines += ["", *workload_table(result["workloads"])]
+    for name, workload in result["workloads"].items():
+        over = {c: r["over_floor"] for c, r in workload["contenders"].items() if "over_floor" in r}
+        if over:
+            text = ", ".join(f"{c} {x:.1f}x" for c, x in over.items())
+            lines.append(f"{name}: time / GEMM floor (square rate): {text}")
+    variant = result.get("env_variant")
+    if variant:
+        lines.append("")
+        if variant.get("status") == "ok":
+            lines.append(
+                f"without {', '.join(variant['unset'])} (child process): "
+                f"BLAS {variant['machine']['blas_kernel']}; square GEMM "
+                f"{variant['gemm']['square']['gflops']:.0f} GFLOP/s, skinny "
+                f"{variant['gemm']['skinny']['gflops']:.0f} GFLOP/s"
+            )
+            lines += workload_table(variant["workloads"])
+        else:
+            lines.append(f"without OpenBLAS env variables: {variant.get('reason')}")
+    return "\n".join(lines)
+
+
+def write_json(result: dict[str, Any], path: Path) -> None:
+    """Write ``result`` as indented JSON, atomically (temp file then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(result, stream, indent=2, allow_nan=False)
+            stream.write("\n")
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise

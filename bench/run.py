@@ -1,0 +1,261 @@
+"""Benchmark numnet against PyTorch and scikit-learn: ``python -m bench.run [--quick] [--only ..]``.
+
+Workloads (float32, 2 threads, same data and batch order for every framework):
+
+* ``mlp32``     MLP 784-500-200-10, plain SGD, batch 32, one epoch (s/epoch; numnet/torch <= 0.6)
+* ``mlp256``    the same at batch 256 (target <= 1.0)
+* ``cnn_train`` CNN conv32-pool-conv64-pool-fc128-fc10, SGD momentum 0.9, batch 64 (ms/step; <= 1)
+* ``cnn_infer`` the same CNN, inference (images/s; >= 1.0)
+* ``cnn_rss``   peak RSS of CNN training, each framework in its own child process (MiB; <= 1.0)
+
+Also measured: the float32 GEMM rate (square 2048^3 and skinny 32x784 @ 784x500), the MLP epoch's
+GEMM floor, scikit-learn's MLPClassifier on ``mlp32``, and -- in a child process with
+OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset -- the timed workloads again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import functools
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+if not __package__:  # run as `python bench/run.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import gemm, report, subprocesses, workloads_numnet, workloads_sklearn, workloads_torch
+from bench.datasets import N_TRAIN, load_bench_data
+from bench.harness import Workload, run_workload
+from bench.machine import machine_info
+
+TIMED_WORKLOADS = ("mlp32", "mlp256", "cnn_train", "cnn_infer")
+ALL_WORKLOADS = (*TIMED_WORKLOADS, "cnn_rss")
+DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
+SCHEMA = "numnet-bench/1"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options (see ``--help``)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__.splitlines()[0].split(":")[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one repeat (smoke test)")
+    parser.add_argument(
+        "--only", default=",".join(ALL_WORKLOADS), help=f"comma list of {', '.join(ALL_WORKLOADS)}"
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="timed epochs per contender (MLP)")
+    parser.add_argument("--step-repeats", type=int, default=7, help="timed blocks (CNN workloads)")
+    parser.add_argument("--steps", type=int, default=10, help="CNN training steps per timed block")
+    parser.add_argument("--inference-images", type=int, default=2048)
+    parser.add_argument("--rss-repeats", type=int, default=3, help="child processes per framework")
+    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the JSON")
+    parser.add_argument(
+        "--no-sklearn", action="store_true", help="skip scikit-learn's MLPClassifier"
+    )
+    parser.add_argument(
+        "--no-env-variant",
+        action="store_true",
+        help="skip the child run without OPENBLAS_* variables",
+    )
+    parser.add_argument("--no-table", action="store_true", help="do not print the table")
+    args = parser.parse_args(argv)
+    args.only = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(args.only) - set(ALL_WORKLOADS))
+    if unknown:
+        parser.error(
+            f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(ALL_WORKLOADS)}"
+        )
+    for name in ("repeats", "step_repeats", "steps", "inference_images", "rss_repeats"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.quick:
+        args.repeats = args.step_repeats = args.rss_repeats = 1
+        args.steps, args.inference_images = 2, 64
+    return args
+
+
+def batches_of(order: np.ndarray, batch_size: int, limit: int | None = None) -> list[np.ndarray]:
+    """Consecutive index arrays of ``batch_size`` from ``order`` (the last may be shorter)."""
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    return batches[:limit] if limit is not None else batches
+
+
+def build_workloads(
+    args: argparse.Namespace, data: Any, rng: np.random.Generator
+) -> list[Workload]:
+    """The selected timed workloads, each with its numnet / torch (/ sklearn) builders."""
+    X_flat, X_img, y = data.flat, data.images, data.labels
+    order = rng.permutation(len(y))
+    chosen: list[Workload] = []
+    for batch_size, target in ((32, 0.6), (256, 1.0)):
+        name = f"mlp{batch_size}"
+        if name not in args.only:
+            continue
+        batches = batches_of(order, batch_size)
+        builders = {
+            contender: functools.partial(module.mlp_epoch, X_flat, y, batches, args.lr, args.seed)
+            for contender, module in (("numnet", workloads_numnet), ("torch", workloads_torch))
+        }
+        if batch_size == 32 and not args.no_sklearn:
+            builders["sklearn"] = functools.partial(
+                workloads_sklearn.mlp_epoch, X_flat, y, order, batch_size, args.lr, args.seed
+            )
+        chosen.append(
+            Workload(
+                name,
+                f"MLP 784-500-200-10, plain SGD lr {args.lr}, batch {batch_size}, "
+                f"one epoch of {len(y)} images",
+                "s/epoch",
+                1,
+                target,
+                builders,
+                args.repeats,
+            )
+        )
+    if "cnn_train" in args.only:
+        batches = batches_of(order, 64, limit=args.steps)
+        chosen.append(
+            Workload(
+                "cnn_train",
+                f"CNN training, SGD momentum 0.9 lr {args.lr}, batch 64, "
+                f"{len(batches)} steps per timed block",
+                "ms/step",
+                len(batches),
+                1.0,
+                {
+                    contender: functools.partial(
+                        module.cnn_steps, X_img, y, batches, args.lr, 0.9, args.seed
+                    )
+                    for contender, module in (
+                        ("numnet", workloads_numnet),
+                        ("torch", workloads_torch),
+                    )
+                },
+                args.step_repeats,
+                warmup=1,
+            )
+        )
+    if "cnn_infer" in args.only:
+        images = X_img[: min(args.inference_images, len(X_img))]
+        chosen.append(
+            Workload(
+                "cnn_infer",
+                f"CNN inference, batch 256, {len(images)} images per timed block",
+                "images/s",
+                len(images),
+                1.0,
+                {
+                    contender: functools.partial(module.cnn_inference, images, 256, args.seed)
+                    for contender, module in (
+                        ("numnet", workloads_numnet),
+                        ("torch", workloads_torch),
+                    )
+                },
+                args.step_repeats,
+                warmup=1,
+            )
+        )
+    return chosen
+
+
+def add_floor(workload: dict[str, Any], floor: dict[str, Any]) -> None:
+    """Attach the MLP GEMM floor and each contender's time / floor to an MLP workload's result."""
+    workload["gemm_floor_s"] = floor["seconds_at_square_rate"]
+    for result in workload["contenders"].values():
+        if "median" in result:
+            result["over_floor"] = result["median"] / floor["seconds_at_square_rate"]
+            result["over_skinny_floor"] = result["median"] / floor["seconds_at_skinny_rate"]
+
+
+def variant_args(args: argparse.Namespace) -> list[str]:
+    """Arguments for the child run without the OpenBLAS variables: the same timed workloads.
+
+    In quick mode only the first selected timed workload (the code path is the same for all).
+    """
+    timed = [name for name in args.only if name in TIMED_WORKLOADS]
+    if args.quick:
+        timed = timed[:1]
+    out = [
+        "--only",
+        ",".join(timed),
+        "--no-sklearn",
+        "--seed",
+        str(args.seed),
+        "--lr",
+        str(args.lr),
+    ]
+    if args.quick:
+        return [*out, "--quick"]
+    return [
+        *out,
+        *("--repeats", str(args.repeats), "--step-repeats", str(args.step_repeats)),
+        *("--steps", str(args.steps), "--inference-images", str(args.inference_images)),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected workloads, print the table, write the JSON; return the exit status."""
+    args = parse_args(argv)
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+    load_at_start = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    if load_at_start and load_at_start[0] > 0.5:
+        log(
+            f"warning: load average {load_at_start[0]:.2f} at start: other processes share the "
+            "CPUs, timings will be noisy (compare ratios within this run)"
+        )
+    rng = np.random.default_rng(args.seed)
+    n_train = 256 if args.quick else N_TRAIN
+    data = load_bench_data(n_train, rng)
+    log(f"data: {data.source}, {len(data.labels)} images")
+
+    gemm_rates = gemm.measure_gemm(rng, args.quick)
+    result: dict[str, Any] = {
+        "schema": SCHEMA,
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "config": {key: (str(v) if isinstance(v, Path) else v) for key, v in vars(args).items()},
+        "load_average_at_start": load_at_start,
+        "data": {"source": data.source, "n_train": int(len(data.labels))},
+        "gemm": gemm_rates,
+        "mlp_floor": gemm.mlp_floor(len(data.labels), gemm_rates),
+        "workloads": {},
+    }
+
+    for workload in build_workloads(args, data, rng):
+        log(f"running {workload.name}: {workload.description}")
+        result["workloads"][workload.name] = run_workload(workload, log)
+        if workload.name.startswith("mlp"):
+            add_floor(result["workloads"][workload.name], result["mlp_floor"])
+    if "cnn_rss" in args.only:
+        steps = 1 if args.quick else 5
+        log(f"running cnn_rss: {args.rss_repeats} child process(es) per framework")
+        result["workloads"]["cnn_rss"] = subprocesses.measure_rss(steps, 64, args.rss_repeats)
+
+    timed = [name for name in args.only if name in TIMED_WORKLOADS]
+    result["env_variant"] = None
+    if not args.no_env_variant and timed:
+        log("running the timed workloads in a child without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE")
+        result["env_variant"] = subprocesses.run_without_blas_env(variant_args(args), timeout=1800)
+
+    log("done")
+    result["machine"] = machine_info()  # last, so that torch's BLAS (if imported) is listed too
+    report.write_json(result, args.json)
+    if not args.no_table:
+        print(report.format_report(result))
+        print(f"\nJSON written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""numnet side of the workloads, written the way a user would train with numnet's public API.
+
+Per batch: ``loss, grads = model.loss(X[idx], y[idx])``, then ``updates, state = opt.update(grads,
+state, params)`` and ``apply_updates(params, updates)``. A missing numnet piece (models or optim not
+written yet) raises :class:`bench.harness.Unavailable`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bench.harness import Runner, Unavailable
+
+
+def _numnet() -> tuple[Any, Any]:
+    """Return the ``numnet.models`` and ``numnet.optim`` modules, or raise Unavailable."""
+    try:
+        from numnet import models, optim
+    except ImportError as exc:
+        raise Unavailable(f"numnet API missing: {exc}") from exc
+    missing = [
+        f"numnet.{module.__name__.rsplit('.', 1)[-1]}.{name}"
+        for module, names in (
+            (models, ("FullyConnectedNet", "ConvNet")),
+            (optim, ("SGD", "apply_updates")),
+        )
+        for name in names
+        if not hasattr(module, name)
+    ]
+    if missing:
+        raise Unavailable(f"numnet API missing: {', '.join(missing)}")
+    return models, optim
+
+
+def mlp_model(seed: int = 0) -> Any:
+    """numnet's FullyConnectedNet 784-500-200-10 in float32."""
+    models, _ = _numnet()
+    return models.FullyConnectedNet(
+        hidden_dims=[500, 200], input_dim=784, num_classes=10, dtype=np.float32, seed=seed
+    )
+
+
+def cnn_model(seed: int = 0) -> Any:
+    """numnet's ConvNet conv32-pool-conv64-pool-fc128-fc10 on (1, 28, 28) in float32."""
+    models, _ = _numnet()
+    return models.ConvNet(
+        input_dim=(1, 28, 28),
+        conv_channels=(32, 64),
+        kernel_size=3,
+        pad=1,
+        pool_size=2,
+        hidden_dims=(128,),
+        num_classes=10,
+        dtype=np.float32,
+        seed=seed,
+    )
+
+
+def _train_batches(
+    model: Any, X: np.ndarray, y: np.ndarray, batches: list[np.ndarray], lr: float, momentum: float
+) -> Runner:
+    """Return ``run()`` doing one optimiser step per index array in ``batches``."""
+    _, optim = _numnet()
+    optimizer = optim.SGD(lr, momentum=momentum)
+    state = optimizer.init(model.params)
+    params = model.params
+
+    def run() -> None:
+        nonlocal state
+        for idx in batches:
+            _, grads = model.loss(X[idx], y[idx])
+            updates, state = optimizer.update(grads, state, params)
+            optim.apply_updates(params, updates)
+
+    return run
+
+
+def mlp_epoch(
+    X: np.ndarray, y: np.ndarray, batches: list[np.ndarray], lr: float, seed: int = 0
+) -> Runner:
+    """MLP 784-500-200-10, plain SGD; ``run()`` is one pass over ``batches``.
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, 784), float32
+    y : ndarray, shape (N,), int64
+    batches : list of ndarray of int64
+        Row indices of each batch, in order (the same for every framework).
+    """
+    model = mlp_model(seed)
+    run = _train_batches(model, X, y, batches, lr, momentum=0.0)
+    _train_batches(model, X, y, batches[:2], lr, momentum=0.0)()  # first-call effects, untimed
+    return run
+
+
+def cnn_steps(
+    X: np.ndarray,
+    y: np.ndarray,
+    batches: list[np.ndarray],
+    lr: float,
+    momentum: float,
+    seed: int = 0,
+) -> Runner:
+    """The CNN trained with SGD + momentum; ``run()`` is one step per entry of ``batches``.
+
+    ``X`` has shape (N, 1, 28, 28), float32.
+    """
+    return _train_batches(cnn_model(seed), X, y, batches, lr, momentum)
+
+
+def cnn_inference(X: np.ndarray, batch_size: int, seed: int = 0) -> Runner:
+    """Scores of the CNN (``model.loss(X_batch)``, test mode) for all of ``X``, batch by batch."""
+    model = cnn_model(seed)
+
+    def run() -> None:
+        for start in range(0, len(X), batch_size):
+            model.loss(X[start : start + batch_size])
+
+    return run
