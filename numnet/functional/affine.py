@@ -10,7 +10,7 @@ from numnet.functional._checks import check_float, check_ndim, check_shape
 AffineCache = tuple[Any, Any, tuple[int, ...]]
 
 
-def affine_forward(x: Any, w: Any, b: Any) -> tuple[Any, AffineCache]:
+def affine_forward(x: Any, w: Any, b: Any, *, out: Any = None) -> tuple[Any, AffineCache]:
     """Affine (fully connected) forward pass.
 
     Parameters
@@ -21,6 +21,8 @@ def affine_forward(x: Any, w: Any, b: Any) -> tuple[Any, AffineCache]:
         Weights.
     b : ndarray, shape (M,)
         Biases.
+    out : ndarray, shape (N, M), optional
+        Array to write the result into (of the result's dtype) instead of a fresh one.
 
     Returns
     -------
@@ -42,12 +44,15 @@ def affine_forward(x: Any, w: Any, b: Any) -> tuple[Any, AffineCache]:
             f"but w has shape (D, M) = {tuple(w.shape)}: D must match"
         )
     check_shape("b", b, (w.shape[1],), "(M,)")
-    out = x2d @ w
+    xp = get_array_module(x2d, w)
+    out = xp.matmul(x2d, w, out=out)
     out += b
     return out, (x2d, w, tuple(x.shape))
 
 
-def affine_backward(dout: Any, cache: AffineCache) -> tuple[Any, Any, Any]:
+def affine_backward(
+    dout: Any, cache: AffineCache, *, need_dx: bool = True, out: tuple = (None, None, None)
+) -> tuple[Any, Any, Any]:
     """Affine backward pass.
 
     Parameters
@@ -56,10 +61,16 @@ def affine_backward(dout: Any, cache: AffineCache) -> tuple[Any, Any, Any]:
         Upstream gradient dL/dout.
     cache : tuple
         From :func:`affine_forward`.
+    need_dx : bool
+        If False, dx is not computed (returned as None): the ``dout @ w^T`` product, as large as
+        the forward's, is skipped (nobody needs the gradient of a network's input).
+    out : tuple of (ndarray or None)
+        Arrays ``(dx, dw, db)`` to write the results into (of the results' dtype; dx may have
+        shape (N, D) or x's shape); None entries are allocated fresh.
 
     Returns
     -------
-    dx : ndarray, shape (N, d_1, ..., d_k)
+    dx : ndarray, shape (N, d_1, ..., d_k), or None
         dL/dx in x's original shape.
     dw : ndarray, shape (D, M)
     db : ndarray, shape (M,)
@@ -70,8 +81,13 @@ def affine_backward(dout: Any, cache: AffineCache) -> tuple[Any, Any, Any]:
     dL/dX = dout w^T (reshaped back to x's shape), dL/dw = X^T dout, dL/db = sum over N of dout.
     """
     x2d, w, x_shape = cache
+    dx_out, dw_out, db_out = out
     xp = get_array_module(dout, w)
-    dx = (dout @ w.T).reshape(x_shape)
-    dw = x2d.T @ dout
-    db = xp.sum(dout, axis=0)
+    dx = None
+    if need_dx:
+        if dx_out is not None:
+            dx_out = dx_out.reshape(x2d.shape)
+        dx = xp.matmul(dout, w.T, out=dx_out).reshape(x_shape)
+    dw = xp.matmul(x2d.T, dout, out=dw_out)
+    db = xp.sum(dout, axis=0, out=db_out)
     return dx, dw, db

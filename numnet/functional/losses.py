@@ -41,18 +41,28 @@ def softmax_loss(x: Any, y: Any) -> tuple[float, Any]:
     subtracting each row's maximum, so logits of any finite size give finite results.
     """
     _check_scores(x, y)
+    return softmax_loss_unchecked(x, y)
+
+
+def softmax_loss_unchecked(x: Any, y: Any) -> tuple[float, Any]:
+    """:func:`softmax_loss` without validating ``x`` and ``y`` (for callers that already did).
+
+    ``x`` must be a non-empty float (N, C) array and ``y`` an (N,) integer array in ``[0, C)``.
+    """
     xp = get_array_module(x)
     n = x.shape[0]
     rows = xp.arange(n)
-    shifted = x - x.max(axis=1, keepdims=True)
-    correct = shifted[rows, y]
+    probs = x - x.max(axis=1, keepdims=True)
+    correct = probs[rows, y]
     with np.errstate(under="ignore"):
-        probs = xp.exp(shifted, out=shifted)
-        sums = probs.sum(axis=1, keepdims=True)
-        loss = float(xp.mean(xp.log(sums[:, 0]) - correct))
-        probs /= sums
-        probs[rows, y] -= 1
-        probs /= n
+        xp.exp(probs, out=probs)
+    sums = probs.sum(axis=1, keepdims=True)
+    loss = (float(xp.log(sums).sum()) - float(correct.sum())) / n
+    # dx = (p - onehot) / N with p = exp / sums: scale by 1 / (N * sums), then subtract 1 / N.
+    sums *= n
+    xp.reciprocal(sums, out=sums)
+    probs *= sums
+    probs[rows, y] -= probs.dtype.type(1.0 / n)
     return loss, probs
 
 

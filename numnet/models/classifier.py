@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 
 from numnet.errors import ConfigError
+from numnet.functional._backend import get_array_module
 from numnet.functional._checks import check_labels
-from numnet.functional.losses import softmax_loss
+from numnet.functional.losses import softmax_loss_unchecked
 from numnet.nn import Dropout, Sequential
+from numnet.nn.flat import FlatArrays
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -103,6 +105,18 @@ class Classifier:
     def _prepare_input(self, X: Any) -> np.ndarray:
         raise NotImplementedError
 
+    def use_workspace(self, enabled: bool = True) -> None:
+        """Speed mode (on after construction): reuse the layers' arrays from step to step.
+
+        With it on, the parameters live in one flat array (``params`` entries are views of it)
+        and ``loss(X, y)`` writes the gradients into views of one fresh flat array, so optimizers
+        update everything in one call (:func:`numnet.optim.apply_updates`). Results are the same
+        either way; ``enabled=False`` gives fresh arrays everywhere (the plain layer path).
+        """
+        self.net.use_workspace(enabled)
+        if enabled and self.net.params.flat_buffer() is None:
+            self.net.params.make_flat()
+
     def get_config(self) -> dict[str, Any]:
         """JSON-able constructor arguments, including ``"class"``."""
         raise NotImplementedError
@@ -144,23 +158,37 @@ class Classifier:
         loss, grads : float, dict[str, ndarray]
             Otherwise, in training mode: the mean softmax loss plus ``0.5 * reg * sum(W**2)`` over
             the weight arrays, and its gradient for every entry of ``params`` (fresh arrays, same
-            keys).
+            keys; in speed mode views of one fresh flat array, see :meth:`use_workspace`).
         """
         X = self._prepare_input(X)
+        net = self.net
         if y is None:
-            return self.net.forward(X, train=False)
+            scores = net.forward(X, train=False)
+            return scores.copy() if net.workspace is not None else scores
         y = np.asarray(y)
         check_labels(y, X.shape[0], self.num_classes)
-        scores = self.net.forward(X, train=True)
-        loss, dscores = softmax_loss(scores, y)
-        self.net.backward(dscores, input_grad=False)
-        grads = dict(self.net.grads)
+        if X.shape[0] == 0:
+            raise ValueError("X must hold at least one sample to compute a loss, got 0 rows")
+        scores = net.forward(X, train=True)
+        loss, dscores = softmax_loss_unchecked(scores, y)  # y checked above
+        layout = net.params.flat_layout
+        if (
+            net.workspace is not None
+            and layout is not None
+            and net.params.flat_buffer() is not None
+        ):
+            xp = get_array_module(dscores)
+            grads = FlatArrays(layout, xp.empty(layout.size, dtype=layout.dtype))
+            net.backward_into(dscores, grads, input_grad=False)
+        else:
+            net.backward(dscores, input_grad=False)
+            grads = dict(net.grads)
         if self.reg:
             reg = self.reg
             for name in self.net.weight_names:
                 w = self.net.params[name]
                 loss += 0.5 * reg * float(np.vdot(w, w))
-                grads[name] += w.dtype.type(reg) * w
+                grads[name] += w.dtype.type(reg) * w  # in place: flat grads stay flat
         return loss, grads
 
     def scores(self, X: Any, batch_size: int = 1000) -> np.ndarray:

@@ -57,13 +57,34 @@ def _json_setting(value: Any) -> Any:
     return None if value is None else int(value)
 
 
+def _keep_channels_last(layers: list[Module]) -> None:
+    """Let the conv part pass channel-last (N, H, W, C) activations from layer to layer.
+
+    The first convolution still takes (N, C, H, W) images and ``Flatten`` still produces rows in
+    (C, H, W) order, so inputs, parameters and results are exactly as with NCHW layers; only the
+    transposes around each convolution disappear. (Batch norm layers are NCHW-only: not used then.)
+    """
+    first = True
+    for layer in layers:
+        if isinstance(layer, Conv2d):
+            layer.channels_last_in = not first
+            layer.channels_last_out = True
+            first = False
+        elif isinstance(layer, MaxPool2d | Flatten):
+            layer.channels_last = not first
+        if isinstance(layer, Flatten):
+            break
+
+
 class ConvNet(Classifier):
     """Convolutional network for (C, H, W) images.
 
     Architecture: for each entry of ``conv_channels``, conv - [spatial batchnorm] - relu - [max pool
     ``pool_size x pool_size`` with stride ``pool_size``]; then flatten; then ``{affine - [dropout] -
     relu}`` for each of ``hidden_dims``; then a final affine layer giving class scores
-    (softmax loss).
+    (softmax loss). Without batch norm the layers run as conv - max pool - relu, which computes
+    exactly the same function and gradients on a quarter of the data, and the conv part keeps its
+    activations channel-last (N, H, W, C) between layers.
 
     Parameters
     ----------
@@ -180,6 +201,7 @@ class ConvNet(Classifier):
         self.bn_params: list[dict] = [
             layer.bn_param for layer in self.net.layers if isinstance(layer, BatchNorm2d)
         ]
+        self.use_workspace(True)
 
     def _block_shapes(self) -> list[tuple[int, int, int]]:
         """(C, H, W) after each block; ``ConfigError`` names a block whose output would be empty."""
@@ -213,11 +235,17 @@ class ConvNet(Classifier):
         for index, filters in enumerate(self.conv_channels):
             k, s, p = self.kernel_sizes[index], self.strides[index], self.pads[index]
             layers.append(Conv2d(channels, filters, k, s, p, rng=rng, **options))
+            pool = self.pool_sizes[index]
+            pooled = pool is not None and pool > 1
             if self.normalization == "batchnorm":
                 layers.append(BatchNorm2d(filters, dtype=self.dtype))
+            elif pooled:
+                # max(relu(x)) = relu(max(x)), gradients included (a window whose maximum is
+                # <= 0 gets zero either way): pooling first runs the ReLU on a quarter of the data.
+                layers.append(MaxPool2d(pool))
+                pooled = False
             layers.append(ReLU())
-            pool = self.pool_sizes[index]
-            if pool is not None and pool > 1:
+            if pooled:
                 layers.append(MaxPool2d(pool))
             channels = filters
         layers.append(Flatten())
@@ -236,6 +264,8 @@ class ConvNet(Classifier):
         for layer in layers:
             if isinstance(layer, Dropout):
                 layer.rng = np.random.default_rng(rng.integers(2**63))
+        if self.normalization is None:
+            _keep_channels_last(layers)
         return layers
 
     def _prepare_input(self, X: Any) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -108,6 +109,7 @@ class FullyConnectedNet(Classifier):
             for layer in self.net.layers
             if isinstance(layer, BatchNorm1d | LayerNorm)
         ]
+        self.use_workspace(True)
 
     def _build_layers(self, rng: np.random.Generator) -> list[Module]:
         """The layer list; weights drawn from ``rng`` in layer order, then the dropout seeds."""
@@ -132,7 +134,7 @@ class FullyConnectedNet(Classifier):
     def _prepare_input(self, X: Any) -> np.ndarray:
         """Validate ``X`` (N, D) or (N, d_1, ..., d_k); return it as (N, D) in the model's dtype."""
         X = as_float_batch(X, self.dtype)
-        if X.ndim < 2 or int(np.prod(X.shape[1:])) != self.input_dim:
+        if X.ndim < 2 or math.prod(X.shape[1:]) != self.input_dim:
             raise ValueError(
                 f"X must have shape (N, {self.input_dim}) or (N, d_1, ..., d_k) with "
                 f"d_1 * ... * d_k = {self.input_dim}, got shape {X.shape}"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.functional.conv import conv_backward, conv_forward
+from numnet.functional._backend import get_array_module
+from numnet.functional._conv_nhwc import conv_nhwc_backward, conv_nhwc_forward
+from numnet.functional.conv import check_conv_args, check_conv_dout
 from numnet.init import init_weight
 from numnet.nn.module import Module
 
@@ -33,10 +35,17 @@ class Conv2d(Module):
     dtype : dtype
         dtype of the parameters (float32 by default).
 
+    Attributes
+    ----------
+    channels_last_in, channels_last_out : bool
+        Whether the input (output) is channel-last (N, H, W, C) instead of (N, C, H, W). False by
+        default; a ``ConvNet`` sets them so its activations stay channel-last between layers.
+
     Notes
     -----
     Input (N, C, H, W); output (N, F, H', W') with ``H' = 1 + (H + 2 pad - HH) // stride``.
-    Fan-in is ``C * HH * WW``, fan-out ``F * HH * WW``.
+    Fan-in is ``C * HH * WW``, fan-out ``F * HH * WW``. ``backward(dout, input_grad=False)`` skips
+    the input gradient (half the backward's products), as for the first layer of a network.
     """
 
     starts_block = True
@@ -61,6 +70,8 @@ class Conv2d(Module):
         self.out_channels = out_channels
         self.kernel_size = kernel_size
         self.conv_param = {"stride": stride, "pad": pad}
+        self.channels_last_in = False
+        self.channels_last_out = False
         area = kernel_size * kernel_size
         shape = (out_channels, in_channels, kernel_size, kernel_size)
         self.params["W"] = init_weight(
@@ -69,17 +80,44 @@ class Conv2d(Module):
         self.params["b"] = np.zeros(out_channels, dtype=dtype)
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
-        """Return the (N, F, H', W') convolution of the (N, C, H, W) input."""
-        out, cache = conv_forward(x, self.params["W"], self.params["b"], self.conv_param)
+        """Return the (N, F, H', W') convolution of the (N, C, H, W) input (or channel-last)."""
+        w, b = self.params["W"], self.params["b"]
+        if self.channels_last_in and getattr(x, "ndim", 0) == 4:
+            x_nchw = x.transpose(0, 3, 1, 2)  # a view, only for the checks
+        else:
+            x_nchw = x
+        settings = check_conv_args(x_nchw, w, b, self.conv_param)
+        out, cache = conv_nhwc_forward(x_nchw.transpose(0, 2, 3, 1), w, b, settings, self.workspace)
         self._cache = cache if train else None
-        return out
+        if self.channels_last_out:
+            return out if self.workspace is not None else out.copy()
+        return get_array_module(out).ascontiguousarray(out.transpose(0, 3, 1, 2))
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        """Set ``grads['W']`` (F, C, HH, WW) and ``grads['b']`` (F,); return dx (N, C, H, W)."""
-        dx, dw, db = conv_backward(dout, self._take_cache())
+        """Set ``grads['W']`` (F, C, HH, WW) and ``grads['b']`` (F,); return dx (or None).
+
+        dx has the input's layout; with ``input_grad=False`` it is not computed.
+        """
+        cache = self._take_cache()
+        if self.channels_last_out:
+            dout_nhwc = dout
+        else:
+            check_conv_dout(dout, cache)
+            dout_nhwc = dout.transpose(0, 2, 3, 1)
+        w_shape = cache[1]
+        dtype = np.result_type(dout, cache[3])
+        dw_out = self._take_grad_out("W", w_shape, dtype)
+        db_out = self._take_grad_out("b", (w_shape[0],), dtype)
+        self.grad_out = None
+        dx, dw, db = conv_nhwc_backward(dout_nhwc, cache, input_grad, dw_out, db_out)
         self.grads["W"] = dw
         self.grads["b"] = db
-        return dx if input_grad else None
+        if dx is None:
+            return None
+        xp = get_array_module(dx)
+        if not self.channels_last_in:
+            return xp.ascontiguousarray(dx.transpose(0, 3, 1, 2))
+        return dx if self.workspace is not None else xp.ascontiguousarray(dx)
 
     def extra_repr(self) -> str:
         stride, pad = self.conv_param["stride"], self.conv_param["pad"]

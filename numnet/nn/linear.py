@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet.functional._backend import get_array_module
 from numnet.functional.affine import affine_backward, affine_forward
 from numnet.init import init_weight
 from numnet.nn.module import Module
@@ -58,9 +59,13 @@ class Linear(Module):
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         """Return ``x.reshape(N, D) @ W + b`` of shape (N, M)."""
-        out, cache = affine_forward(x, self.params["W"], self.params["b"])
+        w, b = self.params["W"], self.params["b"]
+        out = None
+        if self.workspace is not None and getattr(x, "ndim", 0) >= 1:
+            dtype = np.result_type(x, w)
+            out = self.workspace.get("out", (x.shape[0], w.shape[1]), dtype, get_array_module(x))
+        out, cache = affine_forward(x, w, b, out=out)
         self._cache = cache if train else None
-        self._x2d = x.reshape(x.shape[0], -1) if train else None
         return out
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
@@ -70,10 +75,20 @@ class Linear(Module):
         ``dout @ W^T`` product, as large as the forward's, is skipped).
         """
         cache = self._take_cache()
-        if input_grad:
-            dx, dw, db = affine_backward(dout, cache)
-        else:
-            dx, dw, db = None, self._x2d.T @ dout, dout.sum(axis=0)
+        buffers: tuple = (None, None, None)
+        if self.workspace is not None:
+            x2d, w, _ = cache
+            dtype = np.result_type(dout, w)
+            dx_out = None
+            if input_grad:
+                dx_out = self.workspace.get("dx", x2d.shape, dtype, get_array_module(dout))
+            buffers = (
+                dx_out,
+                self._take_grad_out("W", w.shape, dtype),
+                self._take_grad_out("b", (w.shape[1],), dtype),
+            )
+        self.grad_out = None
+        dx, dw, db = affine_backward(dout, cache, need_dx=input_grad, out=buffers)
         self.grads["W"] = dw
         self.grads["b"] = db
         return dx

@@ -7,6 +7,12 @@ A module owns its arrays under *local* names (``"W"``, ``"b"``, ``"gamma"``, ...
 * ``grads``: same keys as ``params``, filled by :meth:`Module.backward` with fresh arrays each call.
 * ``buffers``: non-trainable state such as batch-norm running statistics.
 
+Speed mode (what the models switch on, see :meth:`Module.use_workspace`): a layer with a
+:class:`~numnet.nn.workspace.Workspace` reuses its output, input-gradient and scratch arrays from
+one call to the next and may overwrite the ``dout`` passed to its backward; an owner can also hand
+it the arrays to write its parameter gradients into (``grad_out``). Without a workspace (the
+default) every call returns fresh arrays and leaves its arguments alone.
+
 The math lives in :mod:`numnet.functional`; a module only keeps the parameters and the cache between
 ``forward`` and ``backward``.
 """
@@ -17,6 +23,8 @@ from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import numpy as np
+
+from numnet.nn.workspace import Workspace
 
 
 class Module:
@@ -30,6 +38,11 @@ class Module:
         Gradients of the loss with respect to ``params``, set by the last :meth:`backward`.
     buffers : MutableMapping[str, ndarray]
         Non-trainable state (e.g. ``running_mean``).
+    workspace : Workspace or None
+        Reused scratch arrays (speed mode), or None: fresh arrays on every call.
+    grad_out : dict[str, ndarray] or None
+        Arrays the next :meth:`backward` writes its parameter gradients into (then stores in
+        ``grads``); cleared by that backward. Only layers with a workspace use it.
     """
 
     def __init__(self) -> None:
@@ -37,6 +50,26 @@ class Module:
         self.grads: dict[str, np.ndarray] = {}
         self.buffers: MutableMapping[str, np.ndarray] = {}
         self._cache: Any = None
+        self.workspace: Workspace | None = None
+        self.grad_out: dict[str, np.ndarray] | None = None
+
+    def use_workspace(self, enabled: bool = True) -> None:
+        """Switch speed mode on (reuse arrays between calls) or off (fresh arrays every call).
+
+        In speed mode the output of ``forward`` and the result of ``backward`` stay valid only
+        until the next call, and ``backward`` may overwrite its ``dout``.
+        """
+        self.workspace = Workspace() if enabled else None
+        self.grad_out = None
+
+    def _take_grad_out(self, local: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray | None:
+        """The array handed over in ``grad_out`` for ``local`` if it fits ``shape``/``dtype``."""
+        if self.grad_out is None:
+            return None
+        array = self.grad_out.get(local)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            return None
+        return array
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         """Compute the layer output; ``train`` selects training behaviour (dropout, batch stats)."""

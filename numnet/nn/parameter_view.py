@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any
 
+import numpy as np
+
+from numnet.nn.flat import FlatLayout
 from numnet.nn.module import Module
 
 
@@ -33,6 +36,46 @@ class ParameterView(MutableMapping[str, Any]):
     def __init__(self, entries: Sequence[tuple[str, Module, str]], attribute: str) -> None:
         self._attribute = attribute
         self._entries = {name: (layer, local) for name, layer, local in entries}
+        self.flat_layout: FlatLayout | None = None
+        self._flat: Any = None
+        self._flat_views: tuple[tuple[Module, str, Any], ...] = ()
+
+    def make_flat(self) -> FlatLayout | None:
+        """Move every array into one new flat array and store views of it in the layers.
+
+        Values are copied unchanged. Afterwards :meth:`flat_buffer` returns the flat array (until
+        an entry is replaced by assignment). Returns the layout, or None (nothing done) when the
+        arrays are not all ndarrays of one dtype.
+        """
+        current = {name: self[name] for name in self}
+        if not current or not all(isinstance(a, np.ndarray) for a in current.values()):
+            return None
+        layout = FlatLayout.of(current)
+        if layout is None:
+            return None
+        flat = np.empty(layout.size, dtype=layout.dtype)
+        views = layout.views(flat)
+        for name, view in views.items():
+            view[...] = current[name]
+            mapping, local = self._mapping(name)
+            mapping[local] = view
+        self.flat_layout = layout
+        self._flat = flat
+        self._flat_views = tuple((*self._entries[name], view) for name, view in views.items())
+        return layout
+
+    def flat_buffer(self) -> Any:
+        """The flat array behind all entries (see :meth:`make_flat`), or None if there is none.
+
+        None as soon as any entry has been replaced by a different array.
+        """
+        if self._flat is None:
+            return None
+        attribute = self._attribute
+        for layer, local, view in self._flat_views:
+            if getattr(layer, attribute).get(local) is not view:
+                return None
+        return self._flat
 
     def _mapping(self, name: str) -> tuple[MutableMapping[str, Any], str]:
         layer, local = self._entries[name]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet.functional._pool_nhwc import max_pool_nhwc_backward, max_pool_nhwc_forward
 from numnet.functional.pooling import (
+    _output_size,
     avg_pool_backward,
     avg_pool_forward,
     max_pool_backward,
@@ -32,6 +34,11 @@ class MaxPool2d(Module):
     stride : int, optional
         Step between windows; ``pool_size`` if omitted (non-overlapping windows).
 
+    Attributes
+    ----------
+    channels_last : bool
+        Input and output are channel-last (N, H, W, C); False by default (a ``ConvNet`` sets it).
+
     Notes
     -----
     Input (N, C, H, W); output (N, C, 1 + (H - pool_size) // stride, 1 + (W - pool_size) // stride).
@@ -40,14 +47,22 @@ class MaxPool2d(Module):
     def __init__(self, pool_size: int, stride: int | None = None) -> None:
         super().__init__()
         self.pool_param = _pool_param(pool_size, stride)
+        self.channels_last = False
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
-        out, cache = max_pool_forward(x, self.pool_param)
+        if not self.channels_last:
+            out, cache = max_pool_forward(x, self.pool_param)
+        else:
+            x_nchw = x.transpose(0, 3, 1, 2) if getattr(x, "ndim", 0) == 4 else x
+            pool_h, pool_w, stride, _, _ = _output_size(x_nchw, self.pool_param)
+            out, cache = max_pool_nhwc_forward(x, (pool_h, pool_w, stride), self.workspace)
         self._cache = cache if train else None
         return out
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        return max_pool_backward(dout, self._take_cache())
+        if not self.channels_last:
+            return max_pool_backward(dout, self._take_cache())
+        return max_pool_nhwc_backward(dout, self._take_cache())
 
     def extra_repr(self) -> str:
         return f"{self.pool_param['pool_height']}, stride={self.pool_param['stride']}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -61,6 +61,41 @@ class Sequential(Module):
         ]
         trainable = [i for i, layer in enumerate(self.layers) if len(layer.params)]
         self._first_trainable = trainable[0] if trainable else len(self.layers)
+        groups: dict[int, tuple[Module, list[tuple[str, str]]]] = {}
+        for name, layer, local in param_entries:
+            groups.setdefault(id(layer), (layer, []))[1].append((local, name))
+        self._grad_groups = list(groups.values())
+
+    def use_workspace(self, enabled: bool = True) -> None:
+        """Switch speed mode on or off for every layer (see :meth:`Module.use_workspace`)."""
+        super().use_workspace(enabled)
+        for layer in self.layers:
+            layer.use_workspace(enabled)
+
+    def backward_into(
+        self, dout: np.ndarray, grads: Mapping[str, np.ndarray], input_grad: bool = False
+    ) -> np.ndarray | None:
+        """:meth:`backward`, with every parameter gradient written into ``grads[global_name]``.
+
+        Layers in speed mode write straight into those arrays; any other gradient is copied in.
+        Afterwards each layer's ``grads`` entry *is* the array of ``grads``.
+        """
+        for layer, pairs in self._grad_groups:
+            layer.grad_out = {local: grads[name] for local, name in pairs}
+        try:
+            result = self.backward(dout, input_grad=input_grad)
+        finally:
+            for layer, _ in self._grad_groups:
+                layer.grad_out = None
+        for layer, pairs in self._grad_groups:
+            layer_grads = layer.grads
+            for local, name in pairs:
+                target = grads[name]
+                value = layer_grads[local]
+                if value is not target:
+                    target[...] = value
+                    layer_grads[local] = target
+        return result
 
     def _entries(self, attribute: str) -> list[tuple[str, Module, str]]:
         """(global name, layer, local name) for every array in ``layer.<attribute>``, in order."""

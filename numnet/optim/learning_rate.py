@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from numnet.optim._flat import flat_buffer_of
 from numnet.optim._validate import check_learning_rate, check_positive
 from numnet.optim.schedules import constant
 from numnet.optim.transform import GradientTransformation, Grads, Params, Schedule, State, Updates
@@ -35,11 +36,16 @@ def _scale_stage(schedule: Schedule, sign: float) -> GradientTransformation:
     def update(grads: Grads, state: State, params: Params | None = None) -> tuple[Updates, State]:
         count = int(state[COUNT_KEY])
         multiplier = sign * float(schedule(count)) * float(state[LR_SCALE_KEY])
+        new_state = {COUNT_KEY: count + 1, LR_SCALE_KEY: state[LR_SCALE_KEY]}
+        flat = flat_buffer_of(grads)
+        if flat is not None:  # all grads are views of one array: one call scales them all
+            np.multiply(flat, multiplier, out=flat)
+            return grads, new_state  # type: ignore[return-value]
         updates: Updates = {}
         for name, grad in grads.items():
             np.multiply(grad, multiplier, out=grad)
             updates[name] = grad
-        return updates, {COUNT_KEY: count + 1, LR_SCALE_KEY: state[LR_SCALE_KEY]}
+        return updates, new_state
 
     return GradientTransformation(init, update, schedule)
 

@@ -24,6 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from numnet.optim._flat import flat_buffer_of
+
 Params = Mapping[str, np.ndarray]
 Grads = Mapping[str, np.ndarray]
 Updates = dict[str, np.ndarray]
@@ -110,6 +112,8 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
             updates, part_state = part.update(updates, sub_states[index], params)
             for key, value in part_state.items():
                 new_state[f"{index}/{key}"] = value
+        if isinstance(updates, dict) and flat_buffer_of(updates) is not None:
+            return updates, new_state  # keep the flat gradient dict (apply_updates' fast path)
         return dict(updates), new_state
 
     schedule = next((p.learning_rate for p in parts if p.learning_rate is not None), None)
@@ -129,6 +133,16 @@ def apply_updates(
     updates : Mapping[str, ndarray]
         Same keys and shapes as the matching ``params`` (a subset of the keys is allowed).
     """
+    flat_update = flat_buffer_of(updates)
+    if flat_update is not None:
+        flat_param = flat_buffer_of(params)
+        if (
+            flat_param is not None
+            and getattr(params, "flat_layout", None) is getattr(updates, "layout", False)
+            and flat_param.shape == flat_update.shape
+        ):
+            np.add(flat_param, flat_update, out=flat_param)  # every parameter in one call
+            return
     for name, update in updates.items():
         try:
             param = params[name]
