@@ -24,9 +24,13 @@ never produce a model file full of NaN.
 from __future__ import annotations
 
 import json
+import math
 import os
+import struct
 import tempfile
+import warnings
 import zipfile
+import zlib
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -124,6 +128,113 @@ def atomic_savez(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray])
     _fsync_directory(directory)
 
 
+_NPY_SUFFIX = ".npy"
+_MAX_DEFLATE_RATIO = 1100  # deflate cannot expand data more than ~1032x; anything above is forged
+_HEADER_READERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
+_UNREADABLE = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    NotImplementedError,
+    RuntimeError,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    OverflowError,
+    MemoryError,
+    struct.error,
+    Warning,
+)
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _pickle_refusal(target: Path) -> ModelFileError:
+    return ModelFileError(
+        f"{target} contains pickled or object data, which numnet refuses to load "
+        "(it could run arbitrary code); re-save it with numnet.save_model"
+    )
+
+
+def _check_member(
+    target: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, disk_size: int
+) -> None:
+    """Check one archive member's ``.npy`` header against its stored size, before any allocation.
+
+    A forged header may declare a terabyte-sized array in a few bytes; ``np.load`` would allocate it
+    before noticing the data is missing. Raises ModelFileError for any inconsistency.
+    """
+    name = info.filename
+    if info.is_dir() or not name.endswith(_NPY_SUFFIX):
+        raise ModelFileError(
+            f"{target} holds an entry {name!r} that is not a .npy array; numnet files hold arrays "
+            "only, re-create it with numnet"
+        )
+    if info.compress_type == zipfile.ZIP_STORED:
+        size_ok = info.file_size == info.compress_size
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        size_ok = info.file_size <= _MAX_DEFLATE_RATIO * info.compress_size + 4096
+    else:
+        raise ModelFileError(
+            f"{target}: entry {name!r} uses zip compression method {info.compress_type}, which "
+            "numnet does not write (only stored or deflated); re-create the file with numnet"
+        )
+    plausible = size_ok and info.compress_size <= disk_size
+    if not plausible:
+        raise ModelFileError(
+            f"{target} is corrupt (entry {name!r} declares {info.file_size} bytes in a "
+            f"{disk_size}-byte file); re-create or re-download it"
+        )
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        reader = _HEADER_READERS.get(version)
+        if reader is None:
+            raise ModelFileError(
+                f"{target}: entry {name!r} has .npy format version {version}, which numnet does "
+                "not write; re-create the file with numnet"
+            )
+        shape, _, dtype = reader(member)
+        header_bytes = member.tell()
+    if dtype.hasobject:
+        raise _pickle_refusal(target)
+    if any(int(dim) < 0 for dim in shape):
+        raise ModelFileError(
+            f"{target}: entry {name!r} declares the invalid shape {shape}; re-create the file"
+        )
+    declared = math.prod(int(dim) for dim in shape) * dtype.itemsize
+    if declared != info.file_size - header_bytes:
+        raise ModelFileError(
+            f"{target}: entry {name!r} declares shape {shape} ({declared} bytes) but holds "
+            f"{info.file_size - header_bytes} bytes; the file is truncated or forged, re-create it"
+        )
+
+
+def _read_arrays(target: Path) -> dict[str, np.ndarray]:
+    """Every array of the archive ``target``, each header checked before it is read."""
+    disk_size = target.stat().st_size
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. numpy's Python-2 header warning: not a numnet file
+        with zipfile.ZipFile(target) as archive:
+            for info in archive.infolist():
+                _check_member(target, archive, info, disk_size)
+        arrays: dict[str, np.ndarray] = {}
+        with np.load(target, allow_pickle=False) as archive:
+            for key in archive.files:
+                value = archive[key]
+                if not isinstance(value, np.ndarray):
+                    raise ModelFileError(f"{target}: entry {key!r} is not an array; re-create it")
+                arrays[key] = value
+    return arrays
+
+
 def _read_npz(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Read a numnet ``.npz``: return ``(metadata, arrays)`` or raise a one-line ModelFileError."""
     target = Path(path)
@@ -135,35 +246,25 @@ def _read_npz(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, n
         magic = handle.read(6)
     if not magic:
         raise ModelFileError(f"{target} is empty (a truncated write?); re-create it with numnet")
-    if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")):
+    if magic.startswith(b"\x93NUMPY"):
+        raise ModelFileError(
+            f"{target} is a single .npy array, not a numnet .npz file; "
+            "save models with numnet.save_model"
+        )
+    if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         raise ModelFileError(
             f"{target} is not an .npz archive (unknown or pickle format); numnet reads only files "
             "written by numnet.save_model"
         )
-    arrays: dict[str, np.ndarray] = {}
     try:
-        if magic.startswith(b"\x93NUMPY"):
-            raise ModelFileError(
-                f"{target} is a single .npy array, not a numnet .npz file; "
-                "save models with numnet.save_model"
-            )
-        with np.load(target, allow_pickle=False) as archive:
-            for key in archive.files:
-                arrays[key] = archive[key]
+        arrays = _read_arrays(target)
     except ModelFileError:
         raise
-    except ValueError as exc:
+    except _UNREADABLE as exc:
         if "pickle" in str(exc).lower() or "object arrays" in str(exc).lower():
-            raise ModelFileError(
-                f"{target} contains pickled or object data, which numnet refuses to load "
-                "(it could run arbitrary code); re-save it with numnet.save_model"
-            ) from exc
+            raise _pickle_refusal(target) from exc
         raise ModelFileError(
-            f"{target} is not a readable .npz file ({exc}); re-create it with numnet"
-        ) from exc
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
-        raise ModelFileError(
-            f"{target} is truncated or corrupt ({type(exc).__name__}: {exc}); "
+            f"{target} is truncated or corrupt ({type(exc).__name__}: {_one_line(exc)[:200]}); "
             "re-create or re-download it"
         ) from exc
     if META_KEY not in arrays:

@@ -20,7 +20,8 @@ class EarlyStopping(Callback):
     An epoch improves when the metric beats the best so far by more than ``min_delta`` (higher is
     better for accuracies, lower for losses). With ``patience=2`` and validation accuracies
     ``0.5, 0.6, 0.6, 0.55`` training stops after epoch 4. The Solver still restores the best
-    parameters at the end. The counters are saved in checkpoints, so resuming continues the count.
+    parameters at the end. The counters are saved in checkpoints, so resuming continues the count
+    (and a run resumed from the checkpoint of the epoch that stopped it stops again at once).
 
     Parameters
     ----------
@@ -58,6 +59,9 @@ class EarlyStopping(Callback):
 
     def on_train_begin(self, solver: Solver) -> None:
         self.stopped_epoch = None
+        if self.wait >= self.patience:  # resumed from the checkpoint of the epoch that stopped it
+            solver.stop_training = True
+            self.stopped_epoch = solver.epoch
 
     def on_epoch_end(self, solver: Solver) -> None:
         value = solver.history[-1].get(self.monitor)

@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from numnet._version import __version__
 from numnet.cli.config import TRAIN_OPTIONS, Option
 
 _FORMATTER = argparse.ArgumentDefaultsHelpFormatter
+
+
+class NumnetArgumentParser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are one line: ``numnet: error: <message>; see ... --help``.
+
+    Subparsers made by :meth:`add_subparsers` inherit the class, so every subcommand behaves alike.
+    """
+
+    command_parsers: dict[str, argparse.ArgumentParser]
+
+    def error(self, message: str) -> NoReturn:
+        """Print one ``numnet: error:`` line with a ``--help`` hint and exit with status 2."""
+        text = " ".join(message.split())
+        self.exit(2, f"numnet: error: {text}; see {self.prog} --help\n")
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        """Parse ``args``; unknown flags are reported by the chosen subcommand (for its hint)."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            owners = getattr(self, "command_parsers", {})
+            owner = owners.get(getattr(parsed, "command", None), self)
+            owner.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
 
 
 def _shown_default(option: Option) -> str:
@@ -46,7 +72,7 @@ def _add_debug(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the ``numnet`` parser; ``args.command`` names the chosen subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = NumnetArgumentParser(
         prog="numnet",
         description="Neural networks from scratch in NumPy: train, evaluate, predict, gradcheck.",
         formatter_class=_FORMATTER,
@@ -147,4 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="maximum relative error allowed (default: each layer's own tolerance)",
     )
     _add_debug(gradcheck)
+    parser.command_parsers = {
+        "train": train,
+        "evaluate": evaluate,
+        "predict": predict,
+        "gradcheck": gradcheck,
+    }
     return parser

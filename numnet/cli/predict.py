@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from numnet.cli.inputs import InputPipeline, read_images
-from numnet.errors import ConfigError
+from numnet.errors import ConfigError, NumnetError
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -24,7 +24,11 @@ def run_predict(args: argparse.Namespace) -> int:
     if output.exists() and not args.force:
         raise ConfigError(f"--output {output} already exists; pass --force to overwrite it")
     if not output.parent.is_dir():
-        raise ConfigError(f"--output {output}: directory {output.parent} does not exist; create it")
+        # An I/O problem (exit 1), not a usage error; a typo must not silently create directories.
+        raise NumnetError(
+            f"cannot write --output {output}: directory {output.parent} does not exist; "
+            "create it first or choose another --output"
+        )
     model, metadata = load_model(args.model)
     pipeline = InputPipeline(model.get_config(), metadata)
     X, labels = read_images(args.input)

@@ -34,15 +34,18 @@ def confusion_csv(cm: np.ndarray, class_names: Sequence[str]) -> str:
 def write_confusion_matrix(
     directory: Path, y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]
 ) -> list[str]:
-    """Write ``confusion_matrix.csv`` (and ``.png`` with matplotlib); return the file names."""
+    """Write ``confusion_matrix.csv`` (and ``.png`` with matplotlib); return the file names.
+
+    The CSV is written last: ``numnet train --resume`` takes its presence as "the run finished".
+    """
     from numnet.callbacks import confusion_matrix, plot_confusion_matrix
 
     cm = confusion_matrix(y_true, y_pred, len(class_names))
-    write_text_atomic(directory / "confusion_matrix.csv", confusion_csv(cm, class_names))
     written = ["confusion_matrix.csv"]
     if have_matplotlib():
         plot_confusion_matrix(cm, class_names, directory / "confusion_matrix.png")
         written.append("confusion_matrix.png")
+    write_text_atomic(directory / "confusion_matrix.csv", confusion_csv(cm, class_names))
     return written
 
 

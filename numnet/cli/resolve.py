@@ -1,22 +1,27 @@
 """Turn parsed ``numnet train`` arguments into one resolved, validated configuration.
 
 A fresh run merges flags > ``--config`` file > defaults. A resumed run starts from the settings
-stored in its checkpoint ``DIR/last.npz``; flags (or a config file) may only change the settings
-that do not alter the model, its data or its optimiser (:data:`~numnet.cli.config.FIXED_ON_RESUME`
-lists the others). ``--epochs`` may be raised.
+stored in its checkpoint ``DIR/last.npz`` (or, for a run killed before its first checkpoint, in
+``DIR/config.json``: it then starts again from scratch); flags (or a config file) may only change
+the settings that do not alter the model, its data or its optimiser
+(:data:`~numnet.cli.config.FIXED_ON_RESUME` lists the others). ``--epochs`` may be raised. A run
+killed after its last epoch but before its final files resumes by writing them.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
 from numnet.cli.build import DEFAULT_HIDDEN_DIMS
 from numnet.cli.config import FIXED_ON_RESUME, OPTIONS_BY_KEY, defaults, load_toml, merge, validate
+from numnet.cli.rundir import CONFIG_FILE
 from numnet.errors import ConfigError, ModelFileError
 
 LAST_CHECKPOINT = "last.npz"
+FINAL_FILES = ("model.npz", "confusion_matrix.csv")  # written after training, in this order
 
 
 def typed_flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -46,13 +51,33 @@ def fresh_config(args: argparse.Namespace) -> dict[str, Any]:
     return _fill_derived(config)
 
 
+def _read_config_json(run_dir: Path) -> dict[str, Any]:
+    """The settings a run stored in ``config.json`` before it was killed (no checkpoint yet)."""
+    path = run_dir / CONFIG_FILE
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(
+            f"--resume {run_dir}: it has no {LAST_CHECKPOINT} and its {CONFIG_FILE} is unreadable "
+            f"({type(exc).__name__}); start a new run instead"
+        ) from None
+    if not isinstance(stored, dict):
+        raise ConfigError(
+            f"--resume {run_dir}: {CONFIG_FILE} holds no numnet train settings; start a new run"
+        )
+    return stored
+
+
 def read_stored_run(run_dir: Path) -> tuple[dict[str, Any], int]:
     """Return ``(settings, epochs_done)`` stored in ``run_dir/last.npz``.
+
+    A run killed before its first checkpoint has only ``config.json``: its settings are returned
+    with ``epochs_done = 0``, so ``--resume`` starts it again from scratch.
 
     Raises
     ------
     ConfigError
-        ``run_dir`` is not a directory or has no ``last.npz``.
+        ``run_dir`` is not a directory, or has neither ``last.npz`` nor a readable ``config.json``.
     ModelFileError
         ``last.npz`` is unreadable or was not written by ``numnet train``.
     """
@@ -62,6 +87,8 @@ def read_stored_run(run_dir: Path) -> tuple[dict[str, Any], int]:
         raise ConfigError(f"--resume {run_dir}: no such run directory; give a numnet train run dir")
     last = run_dir / LAST_CHECKPOINT
     if not last.is_file():
+        if (run_dir / CONFIG_FILE).is_file():
+            return _read_config_json(run_dir), 0
         raise ConfigError(
             f"--resume {run_dir}: it has no {LAST_CHECKPOINT}, so there is nothing to resume; "
             "start a new run instead"
@@ -77,8 +104,16 @@ def read_stored_run(run_dir: Path) -> tuple[dict[str, Any], int]:
     return stored, int(header.get("epoch", 0))
 
 
+def is_finished_run(run_dir: Path) -> bool:
+    """True when the run wrote its final files (``model.npz`` and, last, the confusion matrix)."""
+    return all((run_dir / name).is_file() for name in FINAL_FILES)
+
+
 def resume_config(
-    stored: dict[str, Any], given: dict[str, Any], run_dir: Path, epochs_done: int
+    stored: dict[str, Any],
+    given: dict[str, Any],
+    run_dir: Path,
+    epochs_done: int,
 ) -> dict[str, Any]:
     """Combine a run's stored settings with the settings given when resuming it.
 
@@ -91,7 +126,8 @@ def resume_config(
     run_dir : Path
         The run directory being resumed.
     epochs_done : int
-        Epochs the checkpoint has completed; ``--epochs`` must be higher.
+        Epochs the checkpoint has completed; ``--epochs`` must not be lower. Equal means nothing
+        is left to train: resuming then only writes the final files a killed run did not write.
 
     Returns
     -------
@@ -102,7 +138,7 @@ def resume_config(
     ------
     ConfigError
         A setting in :data:`FIXED_ON_RESUME` differs from the stored one (all such flags are named),
-        ``--out-dir`` is not ``run_dir``, or ``--epochs`` is not above ``epochs_done``.
+        ``--out-dir`` is not ``run_dir``, or ``--epochs`` is below ``epochs_done``.
     """
     config = defaults()
     config.update({key: value for key, value in stored.items() if key in OPTIONS_BY_KEY})
@@ -124,7 +160,7 @@ def resume_config(
     config.update({key: value for key, value in given.items() if key not in FIXED_ON_RESUME})
     config["out_dir"] = str(run_dir)
     validate(config)
-    if config["epochs"] <= epochs_done:
+    if config["epochs"] < epochs_done:
         raise ConfigError(
             f"--epochs {config['epochs']}: {run_dir} has already trained {epochs_done} epochs; "
             f"pass --epochs above {epochs_done} to train further"

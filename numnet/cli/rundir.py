@@ -1,8 +1,15 @@
-"""Run directories: pick the next free ``runs/NNN``, refuse non-empty ones, probe writability."""
+"""Run directories: pick the next free ``runs/NNN``, refuse non-empty ones, probe writability.
+
+A directory left by a run that was killed before its first checkpoint (only ``config.json``, an
+empty ``metrics.csv`` and temporary files) holds nothing worth keeping, so a new run may reuse it:
+re-running the same command after a crash then just works.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -17,9 +24,85 @@ def next_run_dir(root: Path = RUNS_ROOT) -> Path:
     return root / f"{max(numbers, default=0) + 1:03d}"
 
 
+WRITE_PROBE_PREFIX = ".numnet-write-test-"
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.csv"
+
+
 def is_nonempty_dir(path: Path) -> bool:
     """True when ``path`` is a directory with at least one entry."""
     return path.is_dir() and any(path.iterdir())
+
+
+RUN_FILES = (
+    "last.npz",
+    "best.npz",
+    "model.npz",
+    CONFIG_FILE,
+    METRICS_FILE,
+    "confusion_matrix.csv",
+    "confusion_matrix.png",
+    "loss.png",
+    "accuracy.png",
+)
+_TEMP_FILE = re.compile(
+    "|".join(
+        [rf"\.{re.escape(name)}\.[A-Za-z0-9_]{{8}}\.tmp" for name in RUN_FILES]
+        + [rf"{re.escape(WRITE_PROBE_PREFIX)}[A-Za-z0-9_]{{8}}"]
+    )
+)
+
+
+def is_temp_file(name: str) -> bool:
+    """True for the temporary files numnet's atomic writes and write probe leave when killed.
+
+    Only numnet's own patterns match (``.last.npz.<8 random chars>.tmp``, ...), so a user's files
+    in an ``--out-dir`` are never taken for temporary ones.
+    """
+    return _TEMP_FILE.fullmatch(name) is not None
+
+
+def _is_own_config(path: Path, run_dir: Path) -> bool:
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    out_dir = stored.get("out_dir") if isinstance(stored, dict) else None
+    return isinstance(out_dir, str) and Path(out_dir).resolve() == run_dir.resolve()
+
+
+def _is_metrics_header_only(path: Path) -> bool:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return len(lines) <= 1 and all(line.startswith("epoch,") for line in lines)
+
+
+def is_unstarted_run(path: Path) -> bool:
+    """True when ``path`` holds only what a run killed before its first checkpoint leaves behind.
+
+    That is: numnet temporary files, this run's own ``config.json`` (its ``out_dir`` is ``path``)
+    and a ``metrics.csv`` without rows; no checkpoint, model or anything else.
+    """
+    for entry in path.iterdir():
+        if not entry.is_file() or entry.is_symlink():
+            return False
+        if is_temp_file(entry.name):
+            continue
+        if entry.name == CONFIG_FILE and _is_own_config(entry, path):
+            continue
+        if entry.name == METRICS_FILE and _is_metrics_header_only(entry):
+            continue
+        return False
+    return True
+
+
+def remove_temp_files(path: Path) -> None:
+    """Delete the temporary files of writes that a killed run left in ``path``."""
+    for entry in path.iterdir():
+        if is_temp_file(entry.name) and entry.is_file() and not entry.is_symlink():
+            entry.unlink(missing_ok=True)
 
 
 def prepare_run_dir(path: Path, *, allow_existing: bool = False) -> bool:
@@ -30,7 +113,9 @@ def prepare_run_dir(path: Path, *, allow_existing: bool = False) -> bool:
     path : Path
         The run directory.
     allow_existing : bool
-        Accept a non-empty directory (``--resume``, ``evaluate`` output).
+        Accept a non-empty directory (``--resume``, ``evaluate`` output). Without it, only a
+        directory left by a run killed before its first checkpoint (:func:`is_unstarted_run`) is
+        accepted. Temporary files of interrupted writes are removed in both cases.
 
     Returns
     -------
@@ -40,12 +125,12 @@ def prepare_run_dir(path: Path, *, allow_existing: bool = False) -> bool:
     Raises
     ------
     ConfigError
-        ``path`` is a file, is a non-empty directory and ``allow_existing`` is false, or cannot be
-        created or written to.
+        ``path`` is a file, is a non-empty directory (other than an unstarted run's) and
+        ``allow_existing`` is false, or cannot be created or written to.
     """
     if path.exists() and not path.is_dir():
         raise ConfigError(f"output directory {path} is a file; choose another --out-dir")
-    if not allow_existing and is_nonempty_dir(path):
+    if not allow_existing and is_nonempty_dir(path) and not is_unstarted_run(path):
         raise ConfigError(
             f"output directory {path} is not empty; choose another --out-dir "
             f"or continue that run with --resume {path}"
@@ -53,9 +138,10 @@ def prepare_run_dir(path: Path, *, allow_existing: bool = False) -> bool:
     created = not path.exists()
     try:
         path.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".numnet-write-test-", dir=path)
+        fd, probe = tempfile.mkstemp(prefix=WRITE_PROBE_PREFIX, dir=path)
         os.close(fd)
         os.remove(probe)
+        remove_temp_files(path)
     except OSError as exc:
         raise ConfigError(
             f"cannot write to output directory {path} ({exc.strerror}); choose another --out-dir"

@@ -5,6 +5,11 @@ Files written into the run directory: ``config.json`` (resolved settings, before
 ``metrics.csv`` (one row per epoch), ``model.npz`` (the best-validation model with its
 preprocessing, class names and settings), ``confusion_matrix.csv`` and, with matplotlib,
 ``loss.png``, ``accuracy.png`` and ``confusion_matrix.png``.
+
+Recovery after a crash (kill -9, power loss): ``numnet train --resume DIR`` continues from the last
+completed epoch, finishes a run killed after training but before its final files, restarts a run
+killed before its first checkpoint (re-running the original command works there too), and does
+nothing (exit 0) for a run that had already finished.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from numnet.cli import EXIT_INTERRUPTED
 from numnet.cli.build import TrainingData, build_model, build_optimizer, prepare_data
 from numnet.cli.callbacks import EpochLog, RunCheckpoint
 from numnet.cli.report import have_matplotlib, write_confusion_matrix
-from numnet.cli.resolve import LAST_CHECKPOINT, fresh_config, resumed_config
+from numnet.cli.resolve import LAST_CHECKPOINT, fresh_config, is_finished_run, resumed_config
 from numnet.cli.rundir import next_run_dir, prepare_run_dir, remove_if_empty, write_text_atomic
 
 TRAIN_ACC_SAMPLES = 1000  # training samples scored after each epoch for the train accuracy
@@ -38,6 +43,13 @@ def run_train(args: argparse.Namespace) -> int:
     """Run ``numnet train``; returns the exit code (0, or 130 when interrupted)."""
     if args.resume:
         config, run_dir, epochs_done = resumed_config(args)
+        if epochs_done >= config["epochs"] and is_finished_run(run_dir):
+            print(
+                f"{run_dir} has already finished its {epochs_done} epochs and written its files; "
+                f"nothing to do (pass --epochs above {epochs_done} to train further)",
+                flush=True,
+            )
+            return 0
         prepare_run_dir(run_dir, allow_existing=True)
         created = False
     else:
@@ -115,7 +127,12 @@ def _train(config: dict[str, Any], run_dir: Path, epochs_done: int) -> int:
         augment=augment,
         resume_from=resume_from,
     )
-    action = f"resuming {run_dir} at epoch {solver.epoch}" if epochs_done else f"run {run_dir}"
+    if solver.epoch >= config["epochs"]:
+        action = f"finishing {run_dir} (all {solver.epoch} epochs trained; writing its final files)"
+    elif epochs_done:
+        action = f"resuming {run_dir} at epoch {solver.epoch}"
+    else:
+        action = f"run {run_dir}"
     _say(
         f"{action}: {config['model']} on {data.metadata['dataset']} "
         f"({len(data.y_train)} train / {0 if data.val_is_train else len(data.y_val)} val), "
@@ -136,16 +153,29 @@ def _train(config: dict[str, Any], run_dir: Path, epochs_done: int) -> int:
             solver.train()  # a NaN/Inf loss raises TrainingDiverged with advice instead
     except KeyboardInterrupt:
         return _interrupted(solver, run_dir)
-    final_meta = {**metadata, "best_val_acc": solver.best_val_acc, "epochs_trained": solver.epoch}
-    save_model(run_dir / "model.npz", model, final_meta)
-    test_acc = None
-    if data.X_test is not None and data.y_test is not None:
-        predictions = model.predict(data.X_test)
-        test_acc = float(np.mean(predictions == data.y_test))
-        truth, split = data.y_test, "test"
-    else:
-        predictions, truth, split = model.predict(data.X_val), data.y_val, "validation"
-    written = write_confusion_matrix(run_dir, truth, predictions, data.class_names)
+    try:
+        final_meta = {
+            **metadata,
+            "best_val_acc": solver.best_val_acc,
+            "epochs_trained": solver.epoch,
+        }
+        save_model(run_dir / "model.npz", model, final_meta)
+        test_acc = None
+        if data.X_test is not None and data.y_test is not None:
+            predictions = model.predict(data.X_test)
+            test_acc = float(np.mean(predictions == data.y_test))
+            truth, split = data.y_test, "test"
+        else:
+            predictions, truth, split = model.predict(data.X_val), data.y_val, "validation"
+        written = write_confusion_matrix(run_dir, truth, predictions, data.class_names)
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted while writing the final files; training is complete and saved in "
+            f"{run_dir / LAST_CHECKPOINT}; write them with: numnet train --resume {run_dir}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return EXIT_INTERRUPTED
     elapsed = time.perf_counter() - started
     best = f"best validation accuracy {solver.best_val_acc:.4f}"
     if data.val_is_train:
@@ -164,15 +194,20 @@ def _train(config: dict[str, Any], run_dir: Path, epochs_done: int) -> int:
 def _interrupted(solver: Any, run_dir: Path) -> int:
     """Ctrl-C: close the open files, say which epoch ``last.npz`` holds and how to resume."""
     from numnet.callbacks import MetricsCSV, ProgressBar
+    from numnet.errors import ModelFileError
     from numnet.serialization import read_header
 
     for callback in solver.callbacks:
         if isinstance(callback, MetricsCSV | ProgressBar):
             callback.on_train_end(solver)
-    saved = read_header(run_dir / LAST_CHECKPOINT).get("epoch", 0)
+    last = run_dir / LAST_CHECKPOINT
+    try:
+        saved = read_header(last).get("epoch", 0)
+        where = f"{last} holds epoch {saved} (the last completed)"
+    except ModelFileError:  # interrupted before the first checkpoint was written
+        where = f"no epoch was completed; {run_dir} keeps the run's settings"
     print(
-        f"\ninterrupted: {run_dir / LAST_CHECKPOINT} holds epoch {saved} (the last completed); "
-        f"continue with: numnet train --resume {run_dir}",
+        f"\ninterrupted: {where}; continue with: numnet train --resume {run_dir}",
         file=sys.stderr,
         flush=True,
     )

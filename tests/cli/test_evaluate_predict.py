@@ -106,7 +106,7 @@ def test_predict_errors_are_one_line_and_write_nothing(trained_run, tmp_path, ca
                 str(tmp_path / "no-dir" / "sub.csv"),
             ]
         )
-        == 2
+        == 1  # a missing output directory is an I/O error (exit 1), not a usage error
     )
     assert "does not exist" in last_error_line(capsys.readouterr().err)
     assert not output.exists()

@@ -52,11 +52,16 @@ def test_top_level_help_lists_commands(capsys):
         ["predict", "model.npz"],  # --input is required
     ],
 )
-def test_usage_errors_exit_2_with_usage_line(argv, capsys):
+def test_usage_errors_exit_2_with_one_error_line_and_help_hint(argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "usage: numnet" in err
-    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("numnet: error: ")
+    command = argv[0] if argv and argv[0] in ("train", "predict") else None
+    hint = f"see numnet {command} --help" if command else "see numnet --help"
+    assert lines[0].endswith(hint), lines[0]
+    assert "usage:" not in err and "Traceback" not in err
 
 
 def test_untyped_train_flags_are_absent_from_namespace():

@@ -195,8 +195,14 @@ def test_resume_refuses_changes_to_model_or_data(tmp_path, capsys):
     )
     line = last_error_line(capsys.readouterr().err)
     assert "--hidden-dims" in line and "--lr" in line
-    assert main(["train", "--resume", str(out)]) == 2  # epochs not raised
-    assert "already trained 1 epochs" in last_error_line(capsys.readouterr().err)
+    assert main(["train", "--resume", str(out), "--epochs", "0"]) == 2
+    assert "--epochs must be >= 1" in last_error_line(capsys.readouterr().err)
+    # epochs not raised: the run is finished, so resuming it is a no-op that says so (a run killed
+    # at the moment it finished is recovered by --resume like any other)
+    assert main(["train", "--resume", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "already finished its 1 epochs" in captured.out and "--epochs above 1" in captured.out
+    assert captured.err == ""
     assert main(["train", "--resume", str(tmp_path / "nothing")]) == 2
     assert "no such run directory" in last_error_line(capsys.readouterr().err)
     assert (out / "last.npz").read_bytes() == before

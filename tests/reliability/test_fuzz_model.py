@@ -141,3 +141,34 @@ def test_forged_array_header_is_refused_without_allocating(shape: str) -> None:
                 np.lib.format.write_array(member, value, allow_pickle=False)
                 out.writestr(key + ".npy", member.getvalue())
     assert _load_or_refuse(buffer.getvalue()) is None
+
+
+def _rebuilt(transform) -> bytes:
+    """VALID_MODEL's members rewritten through ``transform(zip_out, name, npy_bytes)``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(VALID_MODEL)) as source, zipfile.ZipFile(buffer, "w") as out:
+        for info in source.infolist():
+            transform(out, info.filename, source.read(info))
+    return buffer.getvalue()
+
+
+def test_member_that_is_not_an_npy_array_is_refused() -> None:
+    def rename_metadata(out: zipfile.ZipFile, name: str, data: bytes) -> None:
+        out.writestr(name.replace("__numnet__.npy", "__numnet__"), data)
+
+    assert _load_or_refuse(_rebuilt(rename_metadata)) is None
+
+
+def test_compression_numnet_never_writes_is_refused() -> None:
+    def bzip2(out: zipfile.ZipFile, name: str, data: bytes) -> None:
+        out.writestr(name, data, compress_type=zipfile.ZIP_BZIP2)
+
+    assert _load_or_refuse(_rebuilt(bzip2)) is None
+
+
+def test_deflated_files_still_load() -> None:
+    def deflate(out: zipfile.ZipFile, name: str, data: bytes) -> None:
+        out.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+
+    model, metadata = _load_or_refuse(_rebuilt(deflate))
+    assert metadata == {"class_names": ["no", "yes"]}
