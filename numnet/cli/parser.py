@@ -9,7 +9,17 @@ from typing import Any, NoReturn
 from numnet._version import __version__
 from numnet.cli.config import TRAIN_OPTIONS, Option
 
-_FORMATTER = argparse.ArgumentDefaultsHelpFormatter
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each default once: help texts that already say "(default: ...)" are left as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if "(default:" in (action.help or "") or action.required:
+            return action.help
+        return super()._get_help_string(action)
+
+
+_FORMATTER = _Formatter
 
 
 class NumnetArgumentParser(argparse.ArgumentParser):
