@@ -6,6 +6,10 @@ transposes around every convolution. ``x`` may be any strided view (e.g. an NCHW
 transposed), since it is only read through slices. Big temporaries (padded input, im2col matrix,
 output, padded input gradient) come from an optional :class:`~numnet.nn.workspace.Workspace` and
 are then reused from call to call instead of being allocated (and page-faulted in) every time.
+
+The im2col matrix carries one extra column of ones and the filter matrix the biases as its last
+column, so the forward GEMM adds the bias and the backward's ``dout.T @ cols`` yields ``db`` (the
+column sums of ``dout``) as its last column: no separate passes over the (large) output.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ from numnet.functional._backend import get_array_module
 
 Settings = tuple[int, int, int, int]
 
+# im2col copies a whole window row (WW * C values, contiguous in the padded input) at a time when
+# it is at least this long; shorter rows are copied one kernel offset (C values) at a time.
+_MIN_ROW_COPY = 16
+
 
 def _scratch(workspace: Any, name: str, shape: tuple[int, ...], dtype: Any, xp: Any) -> Any:
     """An uninitialised array: the workspace's buffer ``name`` or a fresh one."""
@@ -24,8 +32,50 @@ def _scratch(workspace: Any, name: str, shape: tuple[int, ...], dtype: Any, xp: 
     return workspace.get(name, shape, dtype, xp)
 
 
+def _zeroed_once(workspace: Any, name: str, shape: tuple[int, ...], dtype: Any, xp: Any) -> Any:
+    """(array, new): the workspace's buffer ``name`` (zeros when new) or fresh zeros."""
+    if workspace is None:
+        return xp.zeros(shape, dtype=dtype), True
+    return workspace.zeros(name, shape, dtype, xp)
+
+
 def _window(offset: int, stride: int, size: int) -> slice:
     return slice(offset, offset + stride * (size - 1) + 1, stride)
+
+
+def _inside(offset: int, stride: int, pad: int, out_size: int, size: int) -> Any:
+    """(output slice, input slice) of the positions ``offset + stride * i - pad`` inside [0, size).
+
+    None when no output position of this kernel offset reads inside the input (only padding).
+    """
+    first = max(0, -(-(pad - offset) // stride))  # ceil((pad - offset) / stride), at least 0
+    last = min(out_size - 1, (size - 1 + pad - offset) // stride)
+    if last < first:
+        return None
+    start = offset + stride * first - pad
+    return slice(first, last + 1), _window(start, stride, last - first + 1)
+
+
+def _covers(part: Any, size: int) -> bool:
+    """Whether an input slice from :func:`_inside` is every position ``0 .. size - 1``."""
+    window = part[1]
+    return window.step == 1 and window.start == 0 and window.stop == size
+
+
+def _im2col(x_pad: Any, cols: Any, stride_h: int, stride_w: int) -> None:
+    """Fill ``cols`` (N, H', W', HH, WW, C) with the receptive fields of padded ``x_pad``."""
+    _, out_h, out_w, kernel_h, kernel_w, channels = cols.shape
+    xp = get_array_module(x_pad)
+    if kernel_w * channels >= _MIN_ROW_COPY:
+        # All fields at once: a window row (WW, C) is one contiguous run of a C-contiguous x_pad.
+        windows = xp.lib.stride_tricks.sliding_window_view(x_pad, (kernel_h, kernel_w), axis=(1, 2))
+        windows = windows[:, _window(0, stride_h, out_h), _window(0, stride_w, out_w)]
+        cols[...] = windows.transpose(0, 1, 2, 4, 5, 3)
+        return
+    for p in range(kernel_h):
+        rows = _window(p, stride_h, out_h)
+        for q in range(kernel_w):
+            cols[:, :, :, p, q, :] = x_pad[:, rows, _window(q, stride_w, out_w), :]
 
 
 def conv_nhwc_forward(
@@ -45,26 +95,24 @@ def conv_nhwc_forward(
     dtype = xp.result_type(x, w, b)
     if pad_h or pad_w:
         padded_shape = (num_images, height + 2 * pad_h, width + 2 * pad_w, channels)
-        if workspace is None:
-            x_pad = xp.zeros(padded_shape, dtype=dtype)
-        else:  # the border is zeroed once; only the inside is written on later calls
-            x_pad, _ = workspace.zeros("x_pad", padded_shape, dtype, xp)
+        # the border is zeroed once; only the inside is written on later calls
+        x_pad, _ = _zeroed_once(workspace, "x_pad", padded_shape, dtype, xp)
         x_pad[:, pad_h : pad_h + height, pad_w : pad_w + width, :] = x
     else:
         x_pad = x
-    cols = _scratch(
-        workspace, "cols", (num_images, out_h, out_w, kernel_h, kernel_w, channels), dtype, xp
-    )
-    for p in range(kernel_h):
-        rows = _window(p, stride_h, out_h)
-        for q in range(kernel_w):
-            cols[:, :, :, p, q, :] = x_pad[:, rows, _window(q, stride_w, out_w), :]
-    cols = cols.reshape(num_images * out_h * out_w, kernel_h * kernel_w * channels)
-    w_mat = w.transpose(0, 2, 3, 1).reshape(num_filters, -1)  # (F, HH*WW*C), rows like cols
-    out = _scratch(workspace, "out", (cols.shape[0], num_filters), dtype, xp)
-    xp.matmul(cols, w_mat.T, out=out)
-    out += b
-    cache = (tuple(x.shape), tuple(w.shape), cols, w_mat, settings, workspace)
+    field = kernel_h * kernel_w * channels
+    num_rows = num_images * out_h * out_w
+    cols, new = _zeroed_once(workspace, "cols", (num_rows, field + 1), dtype, xp)
+    if new:
+        cols[:, field] = 1  # the bias column; the rest is overwritten on every call
+    fields = cols[:, :field].reshape(num_images, out_h, out_w, kernel_h, kernel_w, channels)
+    _im2col(x_pad, fields, stride_h, stride_w)
+    w_ext = _scratch(workspace, "w_ext", (num_filters, field + 1), dtype, xp)
+    w_ext[:, :field] = w.transpose(0, 2, 3, 1).reshape(num_filters, field)  # rows like cols
+    w_ext[:, field] = b
+    out = _scratch(workspace, "out", (num_rows, num_filters), dtype, xp)
+    xp.matmul(cols, w_ext.T, out=out)
+    cache = (tuple(x.shape), tuple(w.shape), cols, w_ext, settings, workspace)
     return out.reshape(num_images, out_h, out_w, num_filters), cache
 
 
@@ -77,20 +125,28 @@ def conv_nhwc_backward(
 ) -> tuple[Any, Any, Any]:
     """Gradients of :func:`conv_nhwc_forward` for ``dout`` (N, H', W', F).
 
-    Returns ``(dx, dw, db)``: dx (N, H, W, C) channel-last (None when ``need_dx`` is False; a
-    view of a workspace buffer when the forward had one), dw (F, C, HH, WW), db (F,). ``dw_out``
+    Returns ``(dx, dw, db)``: dx (N, H, W, C) channel-last, C-contiguous (None when ``need_dx``
+    is False; a workspace buffer when the forward had one), dw (F, C, HH, WW), db (F,). ``dw_out``
     and ``db_out`` are optional arrays to write dw and db into. See ``conv_backward`` for the math.
     """
-    x_shape, w_shape, cols, w_mat, settings, workspace = cache
+    x_shape, w_shape, cols, w_ext, settings, workspace = cache
     stride_h, stride_w, pad_h, pad_w = settings
     num_images, height, width, channels = x_shape
     num_filters, _, kernel_h, kernel_w = w_shape
+    field = kernel_h * kernel_w * channels
     out_h, out_w = dout.shape[1], dout.shape[2]
     xp = get_array_module(dout, cols)
+    dtype = xp.result_type(dout, w_ext)
     dout_mat = xp.ascontiguousarray(dout).reshape(-1, num_filters)  # (N*H'*W', F)
-    db = xp.sum(dout_mat, axis=0, out=db_out)
-    dw_mat = dout_mat.T @ cols  # (F, HH*WW*C)
-    dw_view = dw_mat.reshape(num_filters, kernel_h, kernel_w, channels).transpose(0, 3, 1, 2)
+    dw_ext = _scratch(workspace, "dw_ext", (num_filters, field + 1), dtype, xp)
+    xp.matmul(dout_mat.T, cols, out=dw_ext)  # (F, HH*WW*C + 1): dw, then db = sum of dout
+    if db_out is None:
+        db = dw_ext[:, field].copy()
+    else:
+        db = db_out
+        db[...] = dw_ext[:, field]
+    dw_view = dw_ext[:, :field].reshape(num_filters, kernel_h, kernel_w, channels)
+    dw_view = dw_view.transpose(0, 3, 1, 2)
     if dw_out is None:
         dw = xp.ascontiguousarray(dw_view)
     else:
@@ -98,19 +154,37 @@ def conv_nhwc_backward(
         dw[...] = dw_view
     if not need_dx:
         return None, dw, db
-    # col2im one kernel offset at a time: dx_pad[:, rows(p), cols(q), :] += dout_mat @ w[:, :, p, q]
-    w_by_offset = w_mat.reshape(num_filters, kernel_h, kernel_w, channels)
-    dtype = xp.result_type(dout_mat, w_mat)
-    padded_shape = (num_images, height + 2 * pad_h, width + 2 * pad_w, channels)
-    dx_pad = _scratch(workspace, "dx_pad", padded_shape, dtype, xp)
-    dx_pad[...] = 0
+    # col2im one kernel offset at a time: dx[rows(p), cols(q)] += dout_mat @ w[:, :, p, q], over
+    # the output positions whose input position (p + s i - pad) lies inside x (not the padding).
+    w_by_offset = w_ext[:, :field].reshape(num_filters, kernel_h, kernel_w, channels)
+    dx = _scratch(workspace, "dx", (num_images, height, width, channels), dtype, xp)
+    row_parts = [_inside(p, stride_h, pad_h, out_h, height) for p in range(kernel_h)]
+    col_parts = [_inside(q, stride_w, pad_w, out_w, width) for q in range(kernel_w)]
+    offsets = [
+        (p, q)
+        for p in range(kernel_h)
+        for q in range(kernel_w)
+        if row_parts[p] is not None and col_parts[q] is not None
+    ]
+    # An offset whose positions cover all of x is assigned first: then nothing needs zeroing.
+    full = [
+        pq
+        for pq in offsets
+        if _covers(row_parts[pq[0]], height) and _covers(col_parts[pq[1]], width)
+    ]
+    if full:
+        offsets.remove(full[0])
+        offsets.insert(0, full[0])
+    else:
+        dx[...] = 0
     dcols = _scratch(workspace, "dcols", (dout_mat.shape[0], channels), dtype, xp)
-    for p in range(kernel_h):
-        rows = _window(p, stride_h, out_h)
-        for q in range(kernel_w):
-            xp.matmul(dout_mat, w_by_offset[:, p, q, :], out=dcols)
-            dx_pad[:, rows, _window(q, stride_w, out_w), :] += dcols.reshape(
-                num_images, out_h, out_w, channels
-            )
-    dx = dx_pad[:, pad_h : pad_h + height, pad_w : pad_w + width, :]
+    dcols_4d = dcols.reshape(num_images, out_h, out_w, channels)
+    for index, (p, q) in enumerate(offsets):
+        xp.matmul(dout_mat, w_by_offset[:, p, q, :], out=dcols)
+        (out_rows, in_rows), (out_cols, in_cols) = row_parts[p], col_parts[q]
+        contribution = dcols_4d[:, out_rows, out_cols, :]
+        if full and index == 0:
+            dx[:, in_rows, in_cols, :] = contribution
+        else:
+            dx[:, in_rows, in_cols, :] += contribution
     return dx, dw, db

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from numnet.functional._backend import get_array_module
 from numnet.functional._checks import check_float, check_ndim, check_shape
 
@@ -89,5 +91,5 @@ def affine_backward(
             dx_out = dx_out.reshape(x2d.shape)
         dx = xp.matmul(dout, w.T, out=dx_out).reshape(x_shape)
     dw = xp.matmul(x2d.T, dout, out=dw_out)
-    db = xp.sum(dout, axis=0, out=db_out)
+    db = (np.add.reduce if xp is np else xp.sum)(dout, axis=0, out=db_out)
     return dx, dw, db

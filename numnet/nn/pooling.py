@@ -55,7 +55,9 @@ class MaxPool2d(Module):
         else:
             x_nchw = x.transpose(0, 3, 1, 2) if getattr(x, "ndim", 0) == 4 else x
             pool_h, pool_w, stride, _, _ = _output_size(x_nchw, self.pool_param)
-            out, cache = max_pool_nhwc_forward(x, (pool_h, pool_w, stride), self.workspace)
+            out, cache = max_pool_nhwc_forward(
+                x, (pool_h, pool_w, stride), self.workspace, train=train
+            )
         self._cache = cache if train else None
         return out
 

@@ -9,9 +9,11 @@ in place; the result is written into the ``grads`` arrays (grads are consumed).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
+from numnet.optim._flat import flat_buffer_of
 from numnet.optim.transform import GradientTransformation, Grads, Params, State, Updates
 
 
@@ -26,7 +28,56 @@ def _buffer(state: State, key: str) -> np.ndarray:
 
 
 def _zeros_for(params: Params, prefix: str) -> State:
+    """Zero buffers like ``params``; views of one flat zero array when ``params`` is flat.
+
+    Flat parameters (a model in speed mode) get flat buffers, so that an update whose gradients
+    are flat too can run one NumPy call per stage (see :func:`_flat_buffers`).
+    """
+    flat = flat_buffer_of(params)
+    layout = getattr(params, "flat_layout", None)
+    if flat is not None and layout is not None and list(params) == list(layout.names):
+        views = layout.views(np.zeros_like(flat))
+        return {f"{prefix}/{name}": views[name] for name in layout.names}
     return {f"{prefix}/{name}": np.zeros_like(param) for name, param in params.items()}
+
+
+def _flat_buffers(grads: Grads, buffers: list[Any]) -> Any:
+    """The flat array behind ``buffers`` when it mirrors the flat gradients, else None.
+
+    ``buffers`` (one per gradient, in order) qualify when they are views of one 1-D array laid out
+    exactly as the gradients' flat array (same dtype, size and offsets), as :func:`_zeros_for`
+    makes them; a restored or edited state falls back to the per-array loop.
+    """
+    flat_grad = flat_buffer_of(grads)
+    layout = getattr(grads, "layout", None)
+    if flat_grad is None or layout is None or not buffers or len(buffers) != len(layout.names):
+        return None
+    base = buffers[0].base
+    if (
+        not isinstance(base, np.ndarray)
+        or base.ndim != 1
+        or base.shape != flat_grad.shape
+        or base.dtype != flat_grad.dtype
+    ):
+        return None
+    start = base.__array_interface__["data"][0]
+    itemsize = base.itemsize
+    for buffer, offset, shape in zip(buffers, layout.offsets, layout.shapes, strict=False):
+        if (
+            buffer.base is not base
+            or buffer.shape != shape
+            or buffer.__array_interface__["data"][0] != start + offset * itemsize
+        ):
+            return None
+    return base
+
+
+def _as_updates(grads: Grads, updates: Updates) -> Updates:
+    """``grads`` itself when it is a flat gradient dict written in place, else ``updates``.
+
+    Returning the flat dict keeps the later stages and ``apply_updates`` on their one-call path.
+    """
+    return grads if flat_buffer_of(grads) is not None else updates  # type: ignore[return-value]
 
 
 def scale_by_momentum(momentum: float = 0.9, nesterov: bool = False) -> GradientTransformation:
@@ -41,18 +92,25 @@ def scale_by_momentum(momentum: float = 0.9, nesterov: bool = False) -> Gradient
     def init(params: Params) -> State:
         return _zeros_for(params, "momentum")
 
+    def step(grad: np.ndarray, buf: np.ndarray) -> None:
+        buf *= mu
+        buf += grad
+        if nesterov:
+            grad += mu * buf
+        else:
+            np.copyto(grad, buf)
+
     def update(grads: Grads, state: State, params: Params | None = None) -> tuple[Updates, State]:
+        buffers = [_buffer(state, f"momentum/{name}") for name in grads]
+        flat_buffer = _flat_buffers(grads, buffers)
+        if flat_buffer is not None:  # every array at once
+            step(flat_buffer_of(grads), flat_buffer)
+            return grads, state  # type: ignore[return-value]
         updates: Updates = {}
-        for name, grad in grads.items():
-            buf = _buffer(state, f"momentum/{name}")
-            buf *= mu
-            buf += grad
-            if nesterov:
-                grad += mu * buf
-            else:
-                np.copyto(grad, buf)
+        for (name, grad), buf in zip(grads.items(), buffers, strict=True):
+            step(grad, buf)
             updates[name] = grad
-        return updates, state
+        return _as_updates(grads, updates), state
 
     return GradientTransformation(init, update)
 
@@ -80,7 +138,7 @@ def scale_by_rms(decay_rate: float = 0.99, epsilon: float = 1e-8) -> GradientTra
             scratch += eps
             np.divide(grad, scratch, out=grad)
             updates[name] = grad
-        return updates, state
+        return _as_updates(grads, updates), state
 
     return GradientTransformation(init, update)
 
@@ -125,6 +183,6 @@ def scale_by_adam(
             updates[name] = grad
         new_state = dict(state)
         new_state["count"] = t
-        return updates, new_state
+        return _as_updates(grads, updates), new_state
 
     return GradientTransformation(init, update)

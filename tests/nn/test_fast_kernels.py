@@ -1,0 +1,131 @@
+"""The speed-mode kernels' special paths against plain references: bias-column im2col with both
+copy strategies, col2im without a padded buffer, mask-routed max pooling, flat momentum."""
+
+import numpy as np
+import pytest
+
+from numnet import optim
+from numnet.functional._conv_nhwc import conv_nhwc_backward, conv_nhwc_forward
+from numnet.functional._pool_nhwc import max_pool_nhwc_backward, max_pool_nhwc_forward
+from numnet.models import ConvNet
+from numnet.nn.workspace import Workspace
+
+
+def _reference_conv(x, w, b, stride, pad, dout):
+    """Direct NHWC convolution and its gradients, one kernel offset at a time (float64)."""
+    n, h, wd, c = x.shape
+    f, _, kh, kw = w.shape
+    x_pad = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    out_h = 1 + (h + 2 * pad - kh) // stride
+    out_w = 1 + (wd + 2 * pad - kw) // stride
+    out = np.zeros((n, out_h, out_w, f)) + b
+    dx_pad = np.zeros_like(x_pad)
+    dw = np.zeros_like(w)
+    for p in range(kh):
+        for q in range(kw):
+            patch = x_pad[:, p : p + stride * out_h : stride, q : q + stride * out_w : stride, :]
+            out += patch @ w[:, :, p, q].T
+            dw[:, :, p, q] = np.einsum("nijf,nijc->fc", dout, patch)
+            dx_pad[:, p : p + stride * out_h : stride, q : q + stride * out_w : stride, :] += (
+                dout @ w[:, :, p, q]
+            )
+    dx = dx_pad[:, pad : pad + h, pad : pad + wd, :]
+    return out, dx, dw, dout.sum(axis=(0, 1, 2))
+
+
+@pytest.mark.parametrize("channels", [1, 8])  # window rows of 3 and 24 values: both im2col copies
+@pytest.mark.parametrize(("stride", "pad"), [(1, 1), (2, 1), (1, 0), (2, 3), (1, 4)])
+def test_conv_kernels_match_direct_convolution(channels, stride, pad):
+    rng = np.random.default_rng(channels + 10 * stride + pad)
+    x = rng.standard_normal((2, 7, 6, channels))
+    w = rng.standard_normal((4, channels, 3, 3))
+    b = rng.standard_normal(4)
+    settings = (stride, stride, pad, pad)
+    for workspace in (None, Workspace()):
+        for _ in range(2):  # the second call reuses the workspace buffers
+            out, cache = conv_nhwc_forward(x, w, b, settings, workspace)
+            dout = rng.standard_normal(out.shape)
+            ref_out, ref_dx, ref_dw, ref_db = _reference_conv(x, w, b, stride, pad, dout)
+            dx, dw, db = conv_nhwc_backward(dout, cache)
+            np.testing.assert_allclose(out, ref_out, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(dx, ref_dx, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(dw, ref_dw, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(db, ref_db, rtol=1e-12, atol=1e-12)
+            assert dx.flags.c_contiguous
+
+
+def test_conv_kernel_offsets_that_only_read_padding_add_nothing():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 1, 2, 8))  # one row: offsets 0 and 1 read only the top padding
+    w = rng.standard_normal((3, 8, 3, 3))
+    b = rng.standard_normal(3)
+    out, cache = conv_nhwc_forward(x, w, b, (3, 3, 2, 2), Workspace())
+    dout = rng.standard_normal(out.shape)
+    ref_out, ref_dx, ref_dw, ref_db = _reference_conv(x, w, b, 3, 2, dout)
+    for got, want in zip(
+        (out, *conv_nhwc_backward(dout, cache)), (ref_out, ref_dx, ref_dw, ref_db)
+    ):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_conv_kernels_read_a_strided_channel_last_view():
+    rng = np.random.default_rng(4)
+    x_nchw = rng.standard_normal((2, 8, 5, 5))
+    x = x_nchw.transpose(0, 2, 3, 1)  # not contiguous: window rows are not contiguous runs
+    w = rng.standard_normal((3, 8, 3, 3))
+    b = rng.standard_normal(3)
+    out, cache = conv_nhwc_forward(x, w, b, (1, 1, 0, 0))
+    dout = rng.standard_normal(out.shape)
+    ref_out, ref_dx, ref_dw, _ = _reference_conv(x, w, b, 1, 0, dout)
+    dx, dw, _ = conv_nhwc_backward(dout, cache)
+    np.testing.assert_allclose(out, ref_out, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dx, ref_dx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dw, ref_dw, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("settings", [(2, 2, 2), (3, 2, 3), (2, 2, 3)])
+def test_mask_routed_max_pool_sends_each_window_gradient_to_its_first_maximum(settings):
+    pool_h, pool_w, stride = settings
+    rng = np.random.default_rng(7)
+    x = np.round(rng.standard_normal((2, 7, 8, 3)))  # many ties, inputs outside every window
+    out, cache = max_pool_nhwc_forward(x, settings, Workspace())
+    dout = rng.standard_normal(out.shape)
+    dx = max_pool_nhwc_backward(dout, cache)
+    expected = np.zeros_like(x)
+    for n, i, j, c in np.ndindex(*out.shape):
+        window = x[n, i * stride : i * stride + pool_h, j * stride : j * stride + pool_w, c]
+        p, q = np.unravel_index(np.argmax(window), window.shape)  # first maximum, row-major
+        assert out[n, i, j, c] == window[p, q]
+        expected[n, i * stride + p, j * stride + q, c] += dout[n, i, j, c]
+    np.testing.assert_array_equal(dx, expected)
+
+
+def test_max_pool_backward_needs_a_training_forward():
+    x = np.random.default_rng(0).standard_normal((1, 4, 4, 2))
+    out, cache = max_pool_nhwc_forward(x, (2, 2, 2), train=False)
+    with pytest.raises(RuntimeError, match="train=True"):
+        max_pool_nhwc_backward(np.ones_like(out), cache)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_flat_momentum_equals_per_array_momentum(nesterov):
+    model = ConvNet(
+        input_dim=(1, 6, 6), conv_channels=(2,), hidden_dims=(5,), num_classes=3, seed=0
+    )
+    rng = np.random.default_rng(1)
+    opt = optim.SGD(0.1, momentum=0.9, nesterov=nesterov)
+    flat_state = opt.init(model.params)
+    assert flat_state["0/momentum/W1"].base is not None  # views of one flat buffer
+    plain_state = {k: np.array(v) for k, v in flat_state.items()}  # separate arrays
+    plain_params = {k: v.copy() for k, v in model.params.items()}
+    for _ in range(3):
+        X, y = rng.standard_normal((4, 1, 6, 6)), rng.integers(0, 3, 4)
+        _, grads = model.loss(X, y)
+        plain_grads = {k: v.copy() for k, v in grads.items()}
+        updates, flat_state = opt.update(grads, flat_state, model.params)
+        assert updates.flat_buffer() is not None  # the flat path kept the gradients flat
+        optim.apply_updates(model.params, updates)
+        plain_updates, plain_state = opt.update(plain_grads, plain_state, plain_params)
+        optim.apply_updates(plain_params, plain_updates)
+        for name, value in plain_params.items():
+            np.testing.assert_allclose(model.params[name], value, rtol=1e-6, atol=1e-7)
