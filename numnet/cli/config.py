@@ -135,7 +135,13 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         choices=NORMALIZATIONS,
     ),
     Option("init", str, "he", "weight initialisation", choices=INITS),
-    Option("augment", bool, False, "random shifts of the training images"),
+    Option(
+        "augment",
+        bool,
+        False,
+        "random shifts of the training images by up to 1/14 of their width, plus random "
+        "horizontal flips for fashion-mnist",
+    ),
     Option(
         "val_fraction",
         float,
