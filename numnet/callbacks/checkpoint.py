@@ -61,8 +61,12 @@ class Checkpoint(Callback):
     def on_train_begin(self, solver: Solver) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
 
+    def state(self, solver: Solver) -> dict[str, Any]:
+        """The solver's full training state with this callback's metadata attached."""
+        return _solver_state(solver, self.metadata)
+
     def on_epoch_end(self, solver: Solver) -> None:
-        state = _solver_state(solver, self.metadata)
+        state = self.state(solver)
         save_checkpoint(self.last_path, state)
         if solver.improved:
             save_checkpoint(self.best_path, state)

@@ -22,10 +22,7 @@ class RunCheckpoint(Checkpoint):
         if solver.epoch == 0 and not self.last_path.exists():
             from numnet.serialization import save_checkpoint
 
-            state = solver.state_dict()
-            if self.metadata:
-                state["meta"]["metadata"] = dict(self.metadata)
-            save_checkpoint(self.last_path, state)
+            save_checkpoint(self.last_path, self.state(solver))
 
 
 class EpochLog(Callback):
