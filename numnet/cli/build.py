@@ -52,6 +52,19 @@ def resolved_hidden_dims(config: dict[str, Any]) -> list[int]:
     return list(dims) if dims is not None else list(DEFAULT_HIDDEN_DIMS[config["model"]])
 
 
+def blank_image(data: TrainingData) -> np.ndarray:
+    """A blank (all-zero) raw image as the model sees it, after standardisation, shape (C, H, W).
+
+    Augmentation fills the pixels it shifts into view with it, so they look like the black
+    background of the real images rather than like the mean grey (0 after standardising).
+    """
+    from numnet.data import Standardizer
+
+    standardizer = Standardizer.from_dict(data.metadata["preprocessing"])
+    zeros = np.zeros((1, *data.X_train.shape[1:]), dtype=np.float32)
+    return standardizer.transform(zeros)[0].reshape(data.image_shape)
+
+
 def prepare_data(config: dict[str, Any]) -> TrainingData:
     """Load ``config['data']``, subsample, split off validation data and standardise.
 
@@ -105,6 +118,7 @@ def build_model(config: dict[str, Any], image_shape: tuple[int, ...], num_classe
         "dropout_keep_ratio": config["dropout"],
         "normalization": normalization,
         "reg": config["reg"],
+        "label_smoothing": config["label_smoothing"],
         "init": config["init"],
         "dtype": np.float32,
         "seed": config["seed"],

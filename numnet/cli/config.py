@@ -121,6 +121,13 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         "reg", float, 0.0, "L2 regularisation strength: loss += 0.5 * reg * sum(W**2)", metavar="R"
     ),
     Option(
+        "label_smoothing",
+        float,
+        0.0,
+        "softmax targets (1 - eps) * onehot + eps / classes instead of onehot; 0 disables",
+        metavar="EPS",
+    ),
+    Option(
         "dropout",
         float,
         0.7,
@@ -188,6 +195,7 @@ FIXED_ON_RESUME: tuple[str, ...] = (
     "weight_decay",
     "clip_norm",
     "reg",
+    "label_smoothing",
     "dropout",
     "normalization",
     "init",
@@ -372,6 +380,9 @@ def validate(config: dict[str, Any]) -> None:
         )
     for key in ("weight_decay", "clip_norm", "reg"):
         _check(c[key] >= 0, key, "must be >= 0", c[key])
+    _check(
+        0 <= c["label_smoothing"] < 1, "label_smoothing", "must be in [0, 1)", c["label_smoothing"]
+    )
     _check(c["early_stopping"] >= 0, "early_stopping", "must be >= 0", c["early_stopping"])
     _check(c["seed"] >= 0, "seed", "must be >= 0", c["seed"])
     if c["max_train_samples"] is not None:

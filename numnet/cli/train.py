@@ -25,7 +25,13 @@ from typing import Any
 import numpy as np
 
 from numnet.cli import EXIT_INTERRUPTED
-from numnet.cli.build import TrainingData, build_model, build_optimizer, prepare_data
+from numnet.cli.build import (
+    TrainingData,
+    blank_image,
+    build_model,
+    build_optimizer,
+    prepare_data,
+)
 from numnet.cli.callbacks import EpochLog, RunCheckpoint
 from numnet.cli.report import have_matplotlib, write_confusion_matrix
 from numnet.cli.resolve import LAST_CHECKPOINT, fresh_config, is_finished_run, resumed_config
@@ -112,7 +118,12 @@ def _train(config: dict[str, Any], run_dir: Path, epochs_done: int) -> int:
     augment = None
     if config["augment"]:
         shift = max(1, data.image_shape[-1] // 14)
-        augment = Augmenter(shift=shift, hflip=data.metadata["dataset"] == "fashion-mnist")
+        augment = Augmenter(
+            shift=shift,
+            hflip=data.metadata["dataset"] == "fashion-mnist",
+            image_shape=data.image_shape,
+            fill=blank_image(data),
+        )
     resume_from = run_dir / LAST_CHECKPOINT if epochs_done else None
     solver = Solver(
         model,

@@ -18,7 +18,7 @@ def _check_scores(x: Any, y: Any) -> None:
         raise ValueError("scores x must hold at least one sample, got shape (0, C)")
 
 
-def softmax_loss(x: Any, y: Any) -> tuple[float, Any]:
+def softmax_loss(x: Any, y: Any, label_smoothing: float = 0.0) -> tuple[float, Any]:
     """Softmax cross-entropy loss, averaged over the batch, and its gradient.
 
     Parameters
@@ -27,42 +27,69 @@ def softmax_loss(x: Any, y: Any) -> tuple[float, Any]:
         Class scores (logits).
     y : ndarray of int, shape (N,)
         Correct labels in ``[0, C)``.
+    label_smoothing : float, in [0, 1)
+        epsilon of the smoothed targets ``q = (1 - epsilon) * onehot(y) + epsilon / C``
+        (PyTorch's ``cross_entropy(..., label_smoothing=epsilon)``); 0 gives the plain loss.
 
     Returns
     -------
     loss : float
+        ``mean_i( -sum_c q_ic log softmax(x_i)_c )``; with epsilon = 0 that is
         ``mean_i( -log softmax(x_i)[y_i] )``.
     dx : ndarray, shape (N, C)
         dloss/dx, in x's dtype.
 
     Notes
     -----
-    With p = softmax(x) per row: dL/dx = (p - onehot(y)) / N. The log-sum-exp is taken after
-    subtracting each row's maximum, so logits of any finite size give finite results.
+    With p = softmax(x) per row and log p_ic = x_ic - log sum_k exp(x_ik), the loss of row i is
+    L_i = log sum_k exp(x_ik) - sum_c q_ic x_ic, because the targets q_i sum to 1. Then
+    dL_i/dx_ic = p_ic - q_ic, so dL/dx = (p - q) / N (= (p - onehot(y)) / N when epsilon = 0).
+    The log-sum-exp is taken after subtracting each row's maximum, so logits of any finite size
+    give finite results.
     """
     _check_scores(x, y)
-    return softmax_loss_unchecked(x, y)
+    return softmax_loss_unchecked(x, y, check_label_smoothing(label_smoothing))
 
 
-def softmax_loss_unchecked(x: Any, y: Any) -> tuple[float, Any]:
-    """:func:`softmax_loss` without validating ``x`` and ``y`` (for callers that already did).
+def check_label_smoothing(value: Any) -> float:
+    """Return ``value`` as a float in [0, 1), or raise ``ValueError`` naming the problem."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+        raise ValueError(f"label_smoothing must be a number in [0, 1), got {value!r}")
+    if not 0 <= value < 1:
+        raise ValueError(f"label_smoothing must be a number in [0, 1), got {value!r}")
+    return float(value)
 
-    ``x`` must be a non-empty float (N, C) array and ``y`` an (N,) integer array in ``[0, C)``.
+
+def softmax_loss_unchecked(x: Any, y: Any, label_smoothing: float = 0.0) -> tuple[float, Any]:
+    """:func:`softmax_loss` without validating its arguments (for callers that already did).
+
+    ``x`` must be a non-empty float (N, C) array, ``y`` an (N,) integer array in ``[0, C)`` and
+    ``label_smoothing`` a float in [0, 1).
     """
     xp = get_array_module(x)
-    n = x.shape[0]
+    n, num_classes = x.shape
     rows = xp.arange(n)
     probs = x - x.max(axis=1, keepdims=True)
-    correct = probs[rows, y]
+    correct = float(probs[rows, y].sum())
+    if label_smoothing:
+        # sum_c q_ic s_ic = (1 - eps) s_iy + (eps / C) sum_c s_ic, with s the shifted logits
+        uniform = float(probs.sum()) / num_classes
+        target_term = (1.0 - label_smoothing) * correct + label_smoothing * uniform
+    else:
+        target_term = correct
     with np.errstate(under="ignore"):
         xp.exp(probs, out=probs)
     sums = probs.sum(axis=1, keepdims=True)
-    loss = (float(xp.log(sums).sum()) - float(correct.sum())) / n
-    # dx = (p - onehot) / N with p = exp / sums: scale by 1 / (N * sums), then subtract 1 / N.
+    loss = (float(xp.log(sums).sum()) - target_term) / n
+    # dx = (p - q) / N with p = exp / sums: scale by 1 / (N * sums), then subtract q / N.
     sums *= n
     xp.reciprocal(sums, out=sums)
     probs *= sums
-    probs[rows, y] -= probs.dtype.type(1.0 / n)
+    if label_smoothing:
+        probs -= probs.dtype.type(label_smoothing / (num_classes * n))
+        probs[rows, y] -= probs.dtype.type((1.0 - label_smoothing) / n)
+    else:
+        probs[rows, y] -= probs.dtype.type(1.0 / n)
     return loss, probs
 
 

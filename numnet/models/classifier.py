@@ -56,6 +56,13 @@ def check_reg(value: Any) -> float:
     return float(value)
 
 
+def check_smoothing(value: Any) -> float:
+    """Return the label smoothing epsilon as a float in [0, 1), or raise ``ConfigError``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        raise ConfigError(f"label_smoothing must be a number in [0, 1), got {value!r}")
+    return float(value)
+
+
 def check_weight_scale(value: Any) -> float | None:
     """Return the Gaussian init scale as a float > 0 (or None), or raise ``ConfigError``."""
     if value is None:
@@ -93,6 +100,8 @@ class Classifier:
     reg : float
         L2 strength: the loss gets ``0.5 * reg * sum(W**2)`` per weight array, its gradient
         ``reg * W``.
+    label_smoothing : float
+        epsilon of the softmax loss's smoothed targets (0: plain cross-entropy).
     dtype : type
         ``np.float32`` or ``np.float64``; inputs are cast to it.
     """
@@ -100,6 +109,7 @@ class Classifier:
     net: Sequential
     num_classes: int
     reg: float
+    label_smoothing: float = 0.0
     dtype: type
 
     def _prepare_input(self, X: Any) -> np.ndarray:
@@ -156,9 +166,10 @@ class Classifier:
         scores : ndarray, shape (N, num_classes)
             If ``y`` is None: test-mode scores (running batch-norm statistics, no dropout).
         loss, grads : float, dict[str, ndarray]
-            Otherwise, in training mode: the mean softmax loss plus ``0.5 * reg * sum(W**2)`` over
-            the weight arrays, and its gradient for every entry of ``params`` (fresh arrays, same
-            keys; in speed mode views of one fresh flat array, see :meth:`use_workspace`).
+            Otherwise, in training mode: the mean softmax loss (with ``label_smoothing``) plus
+            ``0.5 * reg * sum(W**2)`` over the weight arrays, and its gradient for every entry of
+            ``params`` (fresh arrays, same keys; in speed mode views of one fresh flat array, see
+            :meth:`use_workspace`).
         """
         X = self._prepare_input(X)
         net = self.net
@@ -170,7 +181,8 @@ class Classifier:
         if X.shape[0] == 0:
             raise ValueError("X must hold at least one sample to compute a loss, got 0 rows")
         scores = net.forward(X, train=True)
-        loss, dscores = softmax_loss_unchecked(scores, y)  # y checked above
+        # y checked above, label_smoothing by the constructor
+        loss, dscores = softmax_loss_unchecked(scores, y, self.label_smoothing)
         layout = net.params.flat_layout
         if (
             net.workspace is not None

@@ -15,6 +15,7 @@ from numnet.models.classifier import (
     check_positive_int,
     check_reg,
     check_seed,
+    check_smoothing,
     check_weight_scale,
     resolve_dtype,
 )
@@ -115,6 +116,10 @@ class ConvNet(Classifier):
     seed : int, optional
         Seeds ``np.random.default_rng(seed)`` for the initial weights and the dropout generators.
 
+    label_smoothing : float
+        epsilon in [0, 1) of the smoothed softmax targets ``(1 - epsilon) * onehot + epsilon / C``
+        (see :func:`numnet.functional.losses.softmax_loss`); 0 means plain cross-entropy.
+
     Attributes
     ----------
     params : ParameterView
@@ -149,6 +154,7 @@ class ConvNet(Classifier):
         init: str | None = "he",
         dtype: Any = np.float32,
         seed: int | None = None,
+        label_smoothing: float = 0.0,
     ) -> None:
         if not isinstance(input_dim, list | tuple) or len(input_dim) != 3:
             raise ConfigError(f"input_dim must be (C, H, W), got {input_dim!r}")
@@ -184,6 +190,7 @@ class ConvNet(Classifier):
         self.normalization = normalization
         self.dropout_keep_ratio = check_keep_ratio(dropout_keep_ratio)
         self.reg = check_reg(reg)
+        self.label_smoothing = check_smoothing(label_smoothing)
         if init not in (None, "he", "xavier"):
             raise ConfigError(f"init must be 'he', 'xavier' or None, got {init!r}")
         self.weight_scale = check_weight_scale(weight_scale)
@@ -293,6 +300,7 @@ class ConvNet(Classifier):
             "normalization": self.normalization,
             "dropout_keep_ratio": self.dropout_keep_ratio,
             "reg": self.reg,
+            "label_smoothing": self.label_smoothing,
             "weight_scale": self.weight_scale,
             "init": self.init,
             "dtype": np.dtype(self.dtype).name,

@@ -16,6 +16,7 @@ from numnet.models.classifier import (
     check_positive_int,
     check_reg,
     check_seed,
+    check_smoothing,
     check_weight_scale,
     resolve_dtype,
 )
@@ -52,6 +53,10 @@ class FullyConnectedNet(Classifier):
     init : {None, 'he', 'xavier'}
         Weight initialisation; None means Gaussian with ``weight_scale`` (otherwise unused).
 
+    label_smoothing : float
+        epsilon in [0, 1) of the smoothed softmax targets ``(1 - epsilon) * onehot + epsilon / C``
+        (see :func:`numnet.functional.losses.softmax_loss`); 0 means plain cross-entropy.
+
     Attributes
     ----------
     params : ParameterView
@@ -81,6 +86,7 @@ class FullyConnectedNet(Classifier):
         dtype: Any = np.float32,
         seed: int | None = None,
         init: str | None = None,
+        label_smoothing: float = 0.0,
     ) -> None:
         if isinstance(hidden_dims, int | str) or not isinstance(hidden_dims, Sequence):
             raise ConfigError(f"hidden_dims must be a list of layer sizes, got {hidden_dims!r}")
@@ -98,6 +104,7 @@ class FullyConnectedNet(Classifier):
             raise ConfigError(f"init must be None, 'he' or 'xavier', got {init!r}")
         self.normalization = normalization
         self.reg = check_reg(reg)
+        self.label_smoothing = check_smoothing(label_smoothing)
         self.weight_scale = check_weight_scale(weight_scale)
         self.dtype = resolve_dtype(dtype)
         self.seed = check_seed(seed)
@@ -151,6 +158,7 @@ class FullyConnectedNet(Classifier):
             "dropout_keep_ratio": self.dropout_keep_ratio,
             "normalization": self.normalization,
             "reg": self.reg,
+            "label_smoothing": self.label_smoothing,
             "weight_scale": self.weight_scale,
             "dtype": np.dtype(self.dtype).name,
             "seed": self.seed,

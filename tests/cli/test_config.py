@@ -101,6 +101,8 @@ def test_missing_and_binary_toml(tmp_path):
         ("weight_decay", -1.0, "--weight-decay"),
         ("clip_norm", -1.0, "--clip-norm"),
         ("reg", -0.5, "--reg"),
+        ("label_smoothing", 1.0, "--label-smoothing"),
+        ("label_smoothing", -0.1, "--label-smoothing"),
         ("early_stopping", -1, "--early-stopping"),
         ("max_train_samples", 0, "--max-train-samples"),
         ("warmup_epochs", 40, "--warmup-epochs"),

@@ -292,6 +292,37 @@ def test_cnn_and_other_optimizers_train(tmp_path):
     )
 
 
+def test_label_smoothing_and_augmentation_reach_the_model_file(tmp_path):
+    flags = ("--model", "cnn", "--conv-channels", "4", "--epochs", "1", "--augment")
+    assert train(tmp_path / "run", *flags, "--label-smoothing", "0.1") == 0
+    model = load_model(tmp_path / "run" / "model.npz")[0]
+    assert model.label_smoothing == 0.1
+    assert model.get_config()["label_smoothing"] == 0.1
+
+
+def test_blank_image_is_the_standardised_black_pixel():
+    from numnet.cli.build import blank_image, prepare_data
+    from numnet.cli.config import defaults
+
+    for model in ("cnn", "mlp"):
+        config = {**defaults(), "model": model}
+        data = prepare_data(config)
+        blank = blank_image(data)
+        assert blank.shape == data.image_shape
+        stats = data.metadata["preprocessing"]
+        mean = np.asarray(stats["mean"], dtype=np.float64).reshape(-1)
+        std = np.asarray(stats["std"], dtype=np.float64).reshape(-1)
+        expected = -mean / std  # a raw 0 pixel after (x * scale - mean) / std
+        np.testing.assert_allclose(
+            blank.reshape(-1),
+            np.broadcast_to(expected, blank.size) if model == "cnn" else expected,
+            rtol=1e-5,
+        )
+        # black is below the mean: never 0 for the per-channel CNN statistics; per pixel, only
+        # the pixels that are black in every training image have mean 0 and stay at 0
+        assert blank.max() < -0.1 if model == "cnn" else blank.min() < -0.1
+
+
 def test_defaults_reach_97_percent_on_digits(tmp_path, capsys):
     """The no-argument command (only the out dir given) must reach >= 0.97 test accuracy."""
     assert main(["train", "--quiet", "--out-dir", str(tmp_path / "run")]) == 0

@@ -70,8 +70,36 @@ def test_augmenter_4d_and_flat():
     np.testing.assert_array_equal(out, augment(X, np.random.default_rng(9)))
     flat = augment(X.reshape(16, -1), np.random.default_rng(9))
     np.testing.assert_array_equal(flat, out.reshape(16, -1))
-    assert augment.get_config() == {"shift": 1, "hflip": True}
+    assert augment.get_config() == {"shift": 1, "hflip": True, "fill": 0.0}
     assert not Augmenter(shift=0).enabled
+
+
+def test_shift_fills_with_the_blank_image_value():
+    # standardised images: black is (0 - mean) / std, not 0; shifted-in pixels must be that value
+    X = np.full((40, 2, 5, 6), 7.0)
+    blank = np.array([-0.8, -1.5]).reshape(2, 1, 1)
+    out = random_shift(X, 2, np.random.default_rng(3), fill=blank)
+    assert set(np.unique(out[:, 0])) <= {7.0, -0.8} and set(np.unique(out[:, 1])) <= {7.0, -1.5}
+    moved = np.any(out != 7.0, axis=(1, 2, 3))
+    assert 0 < moved.sum() < len(X)  # some images were shifted, some were not
+    # the fill is per pixel too: a flat (C*H*W,) blank image given to the Augmenter
+    per_pixel = np.arange(60, dtype=np.float64).reshape(2, 5, 6)
+    augment = Augmenter(shift=1, image_shape=(2, 5, 6), fill=per_pixel.reshape(-1))
+    out = augment(X.reshape(40, -1), np.random.default_rng(4)).reshape(X.shape)
+    filled = out != 7.0
+    assert filled.any()
+    np.testing.assert_array_equal(out[filled], np.broadcast_to(per_pixel, X.shape)[filled])
+    assert augment.get_config()["fill"] == "per-pixel"
+
+
+def test_bad_fill():
+    X = np.zeros((2, 2, 4, 4))
+    with pytest.raises(ValueError, match="does not broadcast"):
+        random_shift(X, 1, np.random.default_rng(0), fill=np.zeros(3))
+    with pytest.raises(ValueError, match="finite"):
+        random_shift(X, 1, np.random.default_rng(0), fill=np.nan)
+    with pytest.raises(ValueError, match="one per pixel"):
+        Augmenter(shift=1, image_shape=(2, 4, 4), fill=np.zeros(5))
 
 
 def test_bad_inputs():

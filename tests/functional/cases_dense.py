@@ -252,6 +252,18 @@ CASES: list[LayerCase] = [
         torch_fn=lambda torch, x, y: torch.nn.functional.cross_entropy(x, torch.from_numpy(y)),
     ),
     LayerCase(
+        id="softmax_loss/label-smoothing",
+        forward=losses.softmax_loss,
+        backward=None,
+        make_args=lambda rng: (*_softmax_args(rng), float(rng.uniform(0.05, 0.5))),
+        grad_args=(0,),
+        kind="loss",
+        tol=1e-5,
+        torch_fn=lambda torch, x, y, eps: torch.nn.functional.cross_entropy(
+            x, torch.from_numpy(y), label_smoothing=eps
+        ),
+    ),
+    LayerCase(
         id="svm_loss",
         forward=losses.svm_loss,
         backward=None,

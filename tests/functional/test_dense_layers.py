@@ -68,6 +68,7 @@ def test_loss_values_on_a_hand_computed_example():
     assert loss == pytest.approx(-(np.log(p[0, 2]) + np.log(p[1, 0])) / 2, rel=1e-12)
     onehot = np.eye(3)[y]
     np.testing.assert_allclose(dx, (p - onehot) / 2, rtol=1e-12)
+
     # hinge: row 0 margins max(0, 1-3+1)=0, max(0, 2-3+1)=0; row 1: 1 (class 1) + 0 (class 2)
     loss, dx = svm_loss(x, y)
     assert isinstance(loss, float)
@@ -75,7 +76,28 @@ def test_loss_values_on_a_hand_computed_example():
     np.testing.assert_allclose(dx, [[0, 0, 0], [-0.5, 0.5, 0]])
 
 
+def test_label_smoothing_on_a_hand_computed_example():
+    x = np.array([[1.0, 2.0, 3.0], [0.5, 0.5, -1.0]])
+    y = np.array([2, 0])
+    eps = 0.3
+    loss, dx = softmax_loss(x, y, eps)
+    p = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
+    q = (1 - eps) * np.eye(3)[y] + eps / 3
+    assert loss == pytest.approx(-(q * np.log(p)).sum() / 2, rel=1e-12)
+    np.testing.assert_allclose(dx, (p - q) / 2, rtol=1e-12, atol=1e-15)
+    assert softmax_loss(x, y, 0.0)[0] == pytest.approx(softmax_loss(x, y)[0], rel=0)
+    # float32 in, float32 out, same values
+    loss32, dx32 = softmax_loss(x.astype(np.float32), y, eps)
+    assert dx32.dtype == np.float32 and loss32 == pytest.approx(loss, rel=1e-6)
+
+
 # --- validation ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("eps", [-0.1, 1.0, 1.5, np.nan, True, "0.1"])
+def test_label_smoothing_validation(eps):
+    with pytest.raises(ValueError, match=r"label_smoothing must be a number in \[0, 1\)"):
+        softmax_loss(np.zeros((2, 3)), np.array([0, 1]), eps)
 
 
 def test_affine_shape_mismatch_names_both_shapes(rng):

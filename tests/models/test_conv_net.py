@@ -32,8 +32,9 @@ def batch():
         {"dropout_keep_ratio": 0.7, "reg": 0.1},
         {"kernel_size": (3, 1), "pad": (0, 0), "stride": (1, 2), "pool_size": (None, 0)},
         {"init": None, "weight_scale": 0.3, "conv_channels": (2,), "hidden_dims": ()},
+        {"label_smoothing": 0.1, "normalization": "batchnorm"},
     ],
-    ids=["reg", "batchnorm", "dropout", "per-block", "gaussian-shallow"],
+    ids=["reg", "batchnorm", "dropout", "per-block", "gaussian-shallow", "label-smoothing"],
 )
 def test_whole_model_gradients(batch, options):
     model = make(**options)

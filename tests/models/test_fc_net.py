@@ -33,8 +33,18 @@ def make(hidden_dims=(7, 6), **kwargs):
         {"dropout_keep_ratio": 0.6, "reg": 0.2},
         {"dropout_keep_ratio": 0.75, "normalization": "batchnorm"},
         {"hidden_dims": [], "reg": 0.5},
+        {"label_smoothing": 0.2, "reg": 0.1},
     ],
-    ids=["plain", "reg", "batchnorm", "layernorm", "dropout", "dropout-batchnorm", "softmax"],
+    ids=[
+        "plain",
+        "reg",
+        "batchnorm",
+        "layernorm",
+        "dropout",
+        "dropout-batchnorm",
+        "softmax",
+        "label-smoothing",
+    ],
 )
 def test_whole_model_gradients(batch, options):
     model = make(**options)
@@ -116,6 +126,8 @@ def test_input_and_label_validation(batch):
         ({"hidden_dims": 5}, "hidden_dims"),
         ({"weight_scale": -0.1}, "weight_scale"),
         ({"seed": -3}, "seed"),
+        ({"label_smoothing": 1.0}, "label_smoothing"),
+        ({"label_smoothing": -0.1}, "label_smoothing"),
     ],
 )
 def test_bad_configuration_raises_config_error(options, match):
