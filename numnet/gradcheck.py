@@ -10,6 +10,7 @@ returns with central differences under a random upstream gradient, and
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -271,14 +272,35 @@ def _builtin_cases() -> list[
         ("conv", L.conv_forward, L.conv_backward,
          lambda r: (normal(r, 2, 2, 5, 5), normal(r, 3, 2, 3, 3), normal(r, 3), conv_param),
          (0, 1, 2), 1e-7),
+        ("conv (winograd, nn.Conv2d's 3x3 stride-1 path)", _winograd_nchw_forward,
+         _winograd_nchw_backward,
+         lambda r: (normal(r, 2, 2, 5, 4), normal(r, 3, 2, 3, 3), normal(r, 3), 1), (0, 1, 2),
+         1e-7),
         ("max_pool", L.max_pool_forward, L.max_pool_backward,
          lambda r: (_distinct(r, (2, 2, 4, 4)), pool_param), (0,), 1e-7),
         ("avg_pool", L.avg_pool_forward, L.avg_pool_backward,
          lambda r: (normal(r, 2, 2, 4, 4), pool_param), (0,), 1e-7),
         ("softmax_loss", L.softmax_loss, None,
          lambda r: (normal(r, 5, 4), r.integers(4, size=5)), (0,), 1e-5),
+        ("softmax_loss (label smoothing 0.1)", partial(L.softmax_loss, label_smoothing=0.1),
+         None, lambda r: (normal(r, 5, 4), r.integers(4, size=5)), (0,), 1e-5),
         ("svm_loss", L.svm_loss, None, _svm_scores, (0,), 1e-5),
     ]  # fmt: skip
+
+
+def _winograd_nchw_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int) -> tuple:
+    """The Winograd convolution kernel on (N, C, H, W) input (3x3 filters, stride 1)."""
+    from numnet.functional._conv_winograd import winograd_forward  # noqa: PLC0415
+
+    out, cache = winograd_forward(x.transpose(0, 2, 3, 1), w, b, pad)
+    return np.ascontiguousarray(out.transpose(0, 3, 1, 2)), cache
+
+
+def _winograd_nchw_backward(dout: np.ndarray, cache: tuple) -> tuple:
+    from numnet.functional._conv_winograd import winograd_backward  # noqa: PLC0415
+
+    dx, dw, db = winograd_backward(np.ascontiguousarray(dout.transpose(0, 2, 3, 1)), cache)
+    return np.ascontiguousarray(dx.transpose(0, 3, 1, 2)), dw, db
 
 
 def gradcheck_all_layers(seed: int = 0) -> list[tuple[str, float, float, bool]]:

@@ -54,7 +54,25 @@ def render() -> str:
         notes = _notes(func.__doc__ or "")
         out += [f"## `{name}`", "", f"Source: [`{module}`](../{module})", ""]
         out += [notes or "(no derivation written)", ""]
+    out += _winograd_section()
     return "\n".join(out)
+
+
+def _winograd_section() -> list[str]:
+    """The Winograd kernel's maths (its module docstring), used by ``nn.Conv2d`` for 3x3 layers."""
+    from numnet.functional import _conv_winograd as winograd
+
+    module = winograd.__name__.replace(".", "/") + ".py"
+    doc = inspect.cleandoc(winograd.__doc__ or "")
+    maths = doc.split("The maths\n---------\n", 1)[-1].strip()
+    return [
+        "## Winograd F(2x2, 3x3) convolution (`nn.Conv2d`, 3x3 filters, stride 1)",
+        "",
+        f"Source: [`{module}`](../{module})",
+        "",
+        maths,
+        "",
+    ]
 
 
 def main() -> int:

@@ -6,9 +6,14 @@ import numpy as np
 
 from numnet.functional._backend import get_array_module
 from numnet.functional._conv_nhwc import conv_nhwc_backward, conv_nhwc_forward
+from numnet.functional._conv_winograd import winograd_backward, winograd_forward
 from numnet.functional.conv import check_conv_args, check_conv_dout
 from numnet.init import init_weight
 from numnet.nn.module import Module
+
+# Below this many input channels the Winograd GEMMs are too thin (K = C) to beat im2col's.
+WINOGRAD_MIN_CHANNELS = 8
+ALGORITHMS = ("auto", "im2col", "winograd")
 
 
 class Conv2d(Module):
@@ -34,6 +39,12 @@ class Conv2d(Module):
         Standard deviation for ``init=None``.
     dtype : dtype
         dtype of the parameters (float32 by default).
+    algorithm : {'auto', 'im2col', 'winograd'}
+        How the products are computed: ``'im2col'`` (one GEMM over all receptive fields),
+        ``'winograd'`` (F(2x2, 3x3), 2.25x fewer multiplications; 3x3 filters with stride 1 only,
+        see :mod:`numnet.functional._conv_winograd`), or ``'auto'``: Winograd for 3x3 stride-1
+        layers with at least :data:`WINOGRAD_MIN_CHANNELS` input channels, else im2col. Both give
+        the same results up to rounding.
 
     Attributes
     ----------
@@ -63,8 +74,16 @@ class Conv2d(Module):
         init: str | None = "he",
         weight_scale: float | None = None,
         dtype: np.dtype | type = np.float32,
+        algorithm: str = "auto",
     ) -> None:
         super().__init__()
+        if algorithm not in ALGORITHMS:
+            raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
+        if algorithm == "winograd" and (kernel_size != 3 or stride != 1):
+            raise ValueError(
+                "algorithm='winograd' needs 3x3 filters with stride 1; use 'im2col' or 'auto'"
+            )
+        self.algorithm = algorithm
         rng = np.random.default_rng() if rng is None else rng
         self.in_channels = in_channels
         self.out_channels = out_channels
@@ -87,7 +106,13 @@ class Conv2d(Module):
         else:
             x_nchw = x
         settings = check_conv_args(x_nchw, w, b, self.conv_param)
-        out, cache = conv_nhwc_forward(x_nchw.transpose(0, 2, 3, 1), w, b, settings, self.workspace)
+        x_nhwc = x_nchw.transpose(0, 2, 3, 1)
+        if self._use_winograd(settings):
+            out, cache = winograd_forward(x_nhwc, w, b, settings[2], self.workspace)
+            cache = ("winograd", cache)
+        else:
+            out, cache = conv_nhwc_forward(x_nhwc, w, b, settings, self.workspace)
+            cache = ("im2col", cache)
         self._cache = cache if train else None
         if self.channels_last_out:
             return out if self.workspace is not None else out.copy()
@@ -98,18 +123,23 @@ class Conv2d(Module):
 
         dx has the input's layout; with ``input_grad=False`` it is not computed.
         """
-        cache = self._take_cache()
+        algorithm, cache = self._take_cache()
+        x_shape, w_shape = cache[0], cache[1]
         if self.channels_last_out:
             dout_nhwc = dout
         else:
-            check_conv_dout(dout, cache)
+            if algorithm == "winograd":  # stride 1, the same padding on both axes
+                pad = cache[4]
+                check_conv_dout(dout, (x_shape, w_shape, None, None, (1, 1, pad, pad), None))
+            else:
+                check_conv_dout(dout, cache)
             dout_nhwc = dout.transpose(0, 2, 3, 1)
-        w_shape = cache[1]
         dtype = np.result_type(dout, cache[3])
         dw_out = self._take_grad_out("W", w_shape, dtype)
         db_out = self._take_grad_out("b", (w_shape[0],), dtype)
         self.grad_out = None
-        dx, dw, db = conv_nhwc_backward(dout_nhwc, cache, input_grad, dw_out, db_out)
+        backward = winograd_backward if algorithm == "winograd" else conv_nhwc_backward
+        dx, dw, db = backward(dout_nhwc, cache, input_grad, dw_out, db_out)
         self.grads["W"] = dw
         self.grads["b"] = db
         if dx is None:
@@ -119,9 +149,20 @@ class Conv2d(Module):
             return xp.ascontiguousarray(dx.transpose(0, 3, 1, 2))
         return dx if self.workspace is not None else xp.ascontiguousarray(dx)
 
+    def _use_winograd(self, settings: tuple[int, int, int, int]) -> bool:
+        """Whether this forward runs the Winograd kernels (see ``algorithm``)."""
+        if self.algorithm == "im2col":
+            return False
+        stride_h, stride_w, pad_h, pad_w = settings
+        square_3x3 = self.kernel_size == 3 and stride_h == stride_w == 1 and pad_h == pad_w
+        if self.algorithm == "winograd":
+            return square_3x3
+        return square_3x3 and self.in_channels >= WINOGRAD_MIN_CHANNELS
+
     def extra_repr(self) -> str:
         stride, pad = self.conv_param["stride"], self.conv_param["pad"]
         return (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={stride}, pad={pad}"
+            + ("" if self.algorithm == "auto" else f", algorithm={self.algorithm!r}")
         )

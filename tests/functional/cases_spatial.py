@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet.functional._conv_winograd import winograd_backward, winograd_forward
 from numnet.functional.conv import conv_backward, conv_forward
 from numnet.functional.pooling import (
     avg_pool_backward,
@@ -103,6 +104,52 @@ def _conv_case(name: str, stride: int, pad: int, kernel: tuple[int, int] | None)
     )
 
 
+def _winograd_nchw_forward(x, w, b, conv_param):
+    """The Winograd kernel on (N, C, H, W) input, as conv_forward (stride 1, 3x3 filters)."""
+    out, cache = winograd_forward(x.transpose(0, 2, 3, 1), w, b, conv_param["pad"])
+    return np.ascontiguousarray(out.transpose(0, 3, 1, 2)), cache
+
+
+def _winograd_nchw_backward(dout, cache):
+    dx, dw, db = winograd_backward(np.ascontiguousarray(dout.transpose(0, 2, 3, 1)), cache)
+    return np.ascontiguousarray(dx.transpose(0, 3, 1, 2)), dw, db
+
+
+def _winograd_args_maker(pad: int):
+    """``make_args`` for the Winograd kernel: 3x3 filters, stride 1, 1 to 6 outputs per axis.
+
+    Every filter tap reads some real input (no tap sees only padding), so no gradient entry is
+    exactly zero: the transforms' rounding (~1e-16) would otherwise show up as a relative error of
+    order 1 against a numerical derivative of 1e-11 where the exact one is 0.
+    """
+
+    def make_args(rng: np.random.Generator) -> tuple:
+        num_images, channels, filters = (
+            _between(rng, 1, 3),
+            _between(rng, 1, 4),
+            _between(rng, 1, 4),
+        )
+        smallest = max(3 - 2 * pad, 2)
+        height, width = _between(rng, smallest, smallest + 5), _between(rng, smallest, smallest + 5)
+        x = rng.standard_normal((num_images, channels, height, width))
+        w = rng.standard_normal((filters, channels, 3, 3))
+        b = rng.standard_normal(filters)
+        return x, w, b, {"stride": 1, "pad": pad}
+
+    return make_args
+
+
+def _winograd_case(pad: int) -> LayerCase:
+    return LayerCase(
+        id=f"conv-winograd/3x3-stride1-pad{pad}",
+        forward=_winograd_nchw_forward,
+        backward=_winograd_nchw_backward,
+        make_args=_winograd_args_maker(pad),
+        grad_args=(0, 1, 2),
+        torch_fn=_torch_conv,
+    )
+
+
 def _pool_case(kind: str, name: str, pool_h: int, pool_w: int, stride: int) -> LayerCase:
     is_max = kind == "max"
     return LayerCase(
@@ -122,6 +169,9 @@ CASES: list[LayerCase] = [
     _conv_case("random-kernel-stride3-pad2", 3, 2, None),
     _conv_case("2x3-stride1-pad2", 1, 2, (2, 3)),
     _conv_case("1x1-stride2-pad0", 2, 0, (1, 1)),
+    _winograd_case(0),
+    _winograd_case(1),
+    _winograd_case(2),
     _pool_case("max", "2x2-stride2", 2, 2, 2),
     _pool_case("max", "3x3-stride2-overlapping", 3, 3, 2),
     _pool_case("max", "2x3-stride1-overlapping", 2, 3, 1),

@@ -1,0 +1,96 @@
+"""The Winograd F(2x2, 3x3) kernels against im2col on shapes the layer table does not reach."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from numnet.functional._conv_nhwc import conv_nhwc_backward, conv_nhwc_forward
+from numnet.functional._conv_winograd import winograd_backward, winograd_forward
+from numnet.nn import Conv2d
+from numnet.nn.workspace import Workspace
+
+
+@pytest.mark.parametrize(
+    ("shape", "pad"),
+    [
+        ((3, 14, 14, 16, 24), 1),  # even output: whole tiles
+        ((2, 7, 9, 8, 5), 1),  # odd output height and width: half-used last tiles
+        ((2, 6, 5, 3, 4), 0),
+        ((1, 4, 4, 1, 1), 2),
+        ((2, 3, 3, 2, 2), 0),  # a single output per image
+    ],
+)
+@pytest.mark.parametrize("use_workspace", [False, True])
+def test_matches_im2col_in_float64(shape, pad, use_workspace):
+    num_images, height, width, channels, filters = shape
+    rng = np.random.default_rng(sum(shape) + pad)
+    x = rng.standard_normal((num_images, height, width, channels))
+    w = rng.standard_normal((filters, channels, 3, 3))
+    b = rng.standard_normal(filters)
+    workspace = Workspace() if use_workspace else None
+    for _ in range(2):  # a second call reuses the workspace's buffers
+        out, cache = winograd_forward(x, w, b, pad, workspace)
+        expected, expected_cache = conv_nhwc_forward(x, w, b, (1, 1, pad, pad))
+        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+        dout = rng.standard_normal(out.shape)
+        for got, want in zip(
+            winograd_backward(dout, cache), conv_nhwc_backward(dout, expected_cache), strict=True
+        ):
+            np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-11)
+
+
+def test_float32_stays_float32_and_close_to_im2col():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 10, 10, 32)).astype(np.float32)
+    w = (0.1 * rng.standard_normal((16, 32, 3, 3))).astype(np.float32)
+    b = rng.standard_normal(16).astype(np.float32)
+    out, cache = winograd_forward(x, w, b, 1)
+    expected, expected_cache = conv_nhwc_forward(x, w, b, (1, 1, 1, 1))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    got = winograd_backward(dout, cache, need_dx=True)
+    want = conv_nhwc_backward(dout, expected_cache)
+    for g, e in zip(got, want, strict=True):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-3)
+    assert winograd_backward(dout, cache, need_dx=False)[0] is None
+
+
+@pytest.mark.parametrize("algorithm", ["auto", "im2col", "winograd"])
+def test_conv2d_algorithms_agree(algorithm):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 8, 6, 7))
+    reference = Conv2d(8, 5, 3, 1, 1, rng=np.random.default_rng(0), dtype=np.float64)
+    layer = Conv2d(
+        8, 5, 3, 1, 1, rng=np.random.default_rng(0), dtype=np.float64, algorithm=algorithm
+    )
+    reference.algorithm = "im2col"
+    out = layer.forward(x, train=True)
+    np.testing.assert_allclose(out, reference.forward(x, train=True), rtol=1e-12, atol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    dx, dx_ref = layer.backward(dout), reference.backward(dout)
+    np.testing.assert_allclose(dx, dx_ref, rtol=1e-12, atol=1e-12)
+    for name in ("W", "b"):
+        np.testing.assert_allclose(layer.grads[name], reference.grads[name], rtol=1e-12, atol=1e-12)
+
+
+def test_auto_picks_winograd_only_where_it_applies():
+    x = np.zeros((1, 8, 6, 6), dtype=np.float32)
+    assert Conv2d(8, 4, 3, 1, 1)._use_winograd((1, 1, 1, 1))
+    assert not Conv2d(1, 4, 3, 1, 1)._use_winograd((1, 1, 1, 1))  # too few channels
+    assert not Conv2d(8, 4, 3, 2, 1)._use_winograd((2, 2, 1, 1))
+    assert not Conv2d(8, 4, 5, 1, 2)._use_winograd((1, 1, 2, 2))
+    layer = Conv2d(8, 4, 3, 1, 1)
+    layer.forward(x, train=True)
+    assert layer._cache[0] == "winograd"
+
+
+def test_bad_algorithm_is_a_clear_error():
+    with pytest.raises(ValueError, match="algorithm must be one of"):
+        Conv2d(3, 4, 3, algorithm="fft")
+    with pytest.raises(ValueError, match="3x3 filters with stride 1"):
+        Conv2d(3, 4, 5, algorithm="winograd")
+    with pytest.raises(ValueError, match="3x3 filters with stride 1"):
+        Conv2d(3, 4, 3, stride=2, algorithm="winograd")
