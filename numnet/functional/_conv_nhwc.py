@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from numnet.functional._backend import get_array_module
+from numnet.functional._backend import get_array_module, store
 
 Settings = tuple[int, int, int, int]
 
@@ -140,18 +140,9 @@ def conv_nhwc_backward(
     dout_mat = xp.ascontiguousarray(dout).reshape(-1, num_filters)  # (N*H'*W', F)
     dw_ext = _scratch(workspace, "dw_ext", (num_filters, field + 1), dtype, xp)
     xp.matmul(dout_mat.T, cols, out=dw_ext)  # (F, HH*WW*C + 1): dw, then db = sum of dout
-    if db_out is None:
-        db = dw_ext[:, field].copy()
-    else:
-        db = db_out
-        db[...] = dw_ext[:, field]
+    db = store(dw_ext[:, field], db_out)
     dw_view = dw_ext[:, :field].reshape(num_filters, kernel_h, kernel_w, channels)
-    dw_view = dw_view.transpose(0, 3, 1, 2)
-    if dw_out is None:
-        dw = xp.ascontiguousarray(dw_view)
-    else:
-        dw = dw_out
-        dw[...] = dw_view
+    dw = store(dw_view.transpose(0, 3, 1, 2), dw_out)
     if not need_dx:
         return None, dw, db
     # col2im one kernel offset at a time: dx[rows(p), cols(q)] += dout_mat @ w[:, :, p, q], over

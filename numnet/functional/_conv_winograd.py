@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from numnet.functional._backend import get_array_module
+from numnet.functional._backend import get_array_module, store
 
 _B_T = ((1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1))
 _G = ((1, 0, 0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0, 0, 1))
@@ -147,11 +147,7 @@ def winograd_backward(
     xp = get_array_module(dout, v)
     dtype = xp.result_type(dout, v)
     b_b, g_g, a_a = transform_matrices(xp, dtype)
-    if db_out is None:
-        db = dout.sum(axis=(0, 1, 2), dtype=dtype)
-    else:
-        db = db_out
-        db[...] = dout.sum(axis=(0, 1, 2), dtype=dtype)
+    db = store(dout.sum(axis=(0, 1, 2), dtype=dtype), db_out)
     # dY: the 4 output gradients (r, s) of every tile (zero past an odd edge), then
     # dM = (A^T kron A^T)^T dY
     dy = _scratch(workspace, "wg_dy", (4, num_tiles * num_filters), dtype, xp)
@@ -175,11 +171,7 @@ def winograd_backward(
         xp.matmul(v[k].T, dm[k], out=du[k])
     dg = g_g.T @ du.reshape(16, -1)  # (9, C*F)
     dw_view = dg.reshape(3, 3, channels, num_filters).transpose(3, 2, 0, 1)  # (F, C, 3, 3)
-    if dw_out is None:
-        dw = xp.ascontiguousarray(dw_view)
-    else:
-        dw = dw_out
-        dw[...] = dw_view
+    dw = store(dw_view, dw_out)
     if not need_dx:
         return None, dw, db
     # dV_k = dM_k U_k^T; dD = (B^T kron B^T)^T dV, scatter-added into the overlapping patches

@@ -252,3 +252,23 @@ def test_no_add_at_in_the_spatial_layers():
             and node.value.attr == "add"
         ]
         assert not uses, f"{module.__name__} uses add.at on lines {uses}"
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_nhwc_conv_gradients_do_not_alias_workspace_buffers(channels):
+    # with one filter, db (and with one channel, dw) is a contiguous slice of a scratch buffer;
+    # the returned arrays must still be copies that the next call leaves alone
+    from numnet.functional._conv_nhwc import conv_nhwc_backward, conv_nhwc_forward
+    from numnet.nn.workspace import Workspace
+
+    rng = np.random.default_rng(0)
+    workspace = Workspace()
+    x = rng.standard_normal((2, 5, 5, channels))
+    w, b = rng.standard_normal((1, channels, 3, 3)), rng.standard_normal(1)
+    out, cache = conv_nhwc_forward(x, w, b, (1, 1, 1, 1), workspace)
+    _, dw, db = conv_nhwc_backward(rng.standard_normal(out.shape), cache)
+    kept = dw.copy(), db.copy()
+    out, cache = conv_nhwc_forward(x, w, b, (1, 1, 1, 1), workspace)
+    conv_nhwc_backward(rng.standard_normal(out.shape), cache)
+    np.testing.assert_array_equal(dw, kept[0])
+    np.testing.assert_array_equal(db, kept[1])
