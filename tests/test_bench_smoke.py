@@ -189,3 +189,12 @@ def test_unknown_workload_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -
         run.parse_args(["--only", "mlp32,resnet"])
     assert exc.value.code == 2
     assert "unknown workload(s) resnet" in capsys.readouterr().err
+
+
+def test_conv_algorithms_bench_runs(capsys):
+    from bench import conv_algorithms
+
+    assert conv_algorithms.main(["--quick"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("layer") and len(lines) == 2
+    assert float(lines[1].split()[-1]) > 0

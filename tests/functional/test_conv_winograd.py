@@ -77,14 +77,20 @@ def test_conv2d_algorithms_agree(algorithm):
 
 
 def test_auto_picks_winograd_only_where_it_applies():
-    x = np.zeros((1, 8, 6, 6), dtype=np.float32)
-    assert Conv2d(8, 4, 3, 1, 1)._use_winograd((1, 1, 1, 1))
-    assert not Conv2d(1, 4, 3, 1, 1)._use_winograd((1, 1, 1, 1))  # too few channels
-    assert not Conv2d(8, 4, 3, 2, 1)._use_winograd((2, 2, 1, 1))
-    assert not Conv2d(8, 4, 5, 1, 2)._use_winograd((1, 1, 2, 2))
-    layer = Conv2d(8, 4, 3, 1, 1)
+    from numnet.nn.conv import WINOGRAD_MIN_CHANNELS as WIDE
+
+    x = np.zeros((1, WIDE, 6, 6), dtype=np.float32)
+    assert Conv2d(WIDE, 4, 3, 1, 1)._use_winograd((1, 1, 1, 1))
+    assert not Conv2d(WIDE - 1, 4, 3, 1, 1)._use_winograd((1, 1, 1, 1))  # too few channels
+    assert not Conv2d(WIDE, 4, 3, 2, 1)._use_winograd((2, 2, 1, 1))
+    assert not Conv2d(WIDE, 4, 5, 1, 2)._use_winograd((1, 1, 2, 2))
+    assert Conv2d(8, 4, 3, 1, 1, algorithm="winograd")._use_winograd((1, 1, 1, 1))
+    layer = Conv2d(WIDE, 4, 3, 1, 1)
     layer.forward(x, train=True)
     assert layer._cache[0] == "winograd"
+    layer = Conv2d(8, 4, 3, 1, 1)
+    layer.forward(x[:, :8], train=True)
+    assert layer._cache[0] == "im2col"
 
 
 def test_bad_algorithm_is_a_clear_error():
