@@ -14,7 +14,8 @@ The constructor accepts CS231n's ``Solver`` keywords unchanged, and fixes its kn
   ``Solver(..., resume_from=path)`` continues so that the final weights equal (``np.array_equal``)
   an uninterrupted run with the same seed and settings. Checkpoints are per epoch: a run killed in
   the middle of an epoch repeats that epoch from its start. Models with dropout are exact only when
-  their dropout generators are reachable (``model.layers[*].rng``; see ``_model_generators``).
+  their dropout generators are reachable (``model.layers[*].rng``; see
+  ``numnet.solver_state.model_generators``).
 * **Divergence.** With ``check_finite=True`` a NaN/Inf batch loss, or a non-finite parameter at the
   end of an epoch, raises :class:`~numnet.errors.TrainingDiverged` after the best parameters were
   restored and ``on_train_end`` ran (so files are closed; no NaN is ever written to a checkpoint).
@@ -44,54 +45,18 @@ from typing import Any
 
 import numpy as np
 
+from numnet import solver_state
 from numnet.callbacks.base import Callback, CallbackList
-from numnet.errors import ConfigError, DataError, ModelFileError, TrainingDiverged
-from numnet.serialization import assign_arrays, config_difference, load_checkpoint
+from numnet.data.validate import check_solver_data
+from numnet.errors import ConfigError, TrainingDiverged
+from numnet.serialization import assign_arrays, load_checkpoint
 
 CS231N_RULES = ("sgd", "sgd_momentum", "rmsprop", "adam")
 CS231N_DEFAULT_LR = {"sgd": 1e-2, "sgd_momentum": 1e-2, "rmsprop": 1e-2, "adam": 1e-3}
-DATA_KEYS = ("X_train", "y_train", "X_val", "y_val")
 
 
 def _is_transformation(value: Any) -> bool:
     return hasattr(value, "init") and hasattr(value, "update") and isinstance(value, tuple)
-
-
-def _validate_data(data: Mapping[str, Any], num_classes: int | None) -> None:
-    """Raise DataError/TypeError/ValueError (one line) unless ``data`` is a usable training set."""
-    missing = [key for key in DATA_KEYS if key not in data]
-    if missing:
-        raise DataError(f"data is missing {missing}; the Solver needs keys {list(DATA_KEYS)}")
-    for split in ("train", "val"):
-        X, y = data[f"X_{split}"], data[f"y_{split}"]
-        if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
-            raise TypeError(f"X_{split} and y_{split} must be NumPy arrays")
-        if X.ndim < 2:
-            raise ValueError(f"X_{split} must have shape (N, ...), got shape {X.shape}")
-        if X.shape[0] == 0:
-            raise DataError(f"X_{split} has no samples; give at least one {split} example")
-        if X.dtype.kind != "f":
-            raise TypeError(f"X_{split} must be a float32 or float64 array, got dtype {X.dtype}")
-        if y.ndim != 1 or y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"y_{split} must have shape ({X.shape[0]},) to match X_{split}, got {y.shape}"
-            )
-        if y.dtype.kind not in "iu":
-            raise TypeError(f"y_{split} must hold integer class labels, got dtype {y.dtype}")
-        if not np.isfinite(X).all():
-            raise DataError(f"X_{split} contains NaN or Inf values; clean or impute the data first")
-        low, high = int(y.min()), int(y.max())
-        if low < 0 or (num_classes is not None and high >= num_classes):
-            bound = f"[0, {num_classes - 1}]" if num_classes is not None else ">= 0"
-            raise DataError(
-                f"y_{split} labels must lie in {bound}, got values from {low} to {high}; "
-                "check the labels or the model's num_classes"
-            )
-    if data["X_val"].shape[1:] != data["X_train"].shape[1:]:
-        raise ValueError(
-            f"X_val samples have shape {data['X_val'].shape[1:]} but X_train samples have "
-            f"{data['X_train'].shape[1:]}; they must match"
-        )
 
 
 def _model_config(model: Any) -> dict[str, Any]:
@@ -104,45 +69,6 @@ def _num_classes(model: Any, config: Mapping[str, Any]) -> int | None:
     if value is None:
         value = config.get("num_classes")
     return int(value) if isinstance(value, int | np.integer) else None
-
-
-def _model_generators(model: Any) -> list[np.random.Generator]:
-    """The random generators inside ``model`` (dropout masks), in a stable order.
-
-    Looks at ``model.rng`` and at ``rng`` of every layer in ``model.layers`` (or
-    ``model.net.layers``, ``model.network.layers``). Their states go into checkpoints so that
-    resumed runs with dropout are exact.
-    """
-    found: list[np.random.Generator] = []
-    seen: set[int] = set()
-
-    def add(obj: Any) -> None:
-        rng = getattr(obj, "rng", None)
-        if isinstance(rng, np.random.Generator) and id(rng) not in seen:
-            seen.add(id(rng))
-            found.append(rng)
-
-    add(model)
-    containers = [model, getattr(model, "net", None), getattr(model, "network", None)]
-    for container in containers:
-        layers = getattr(container, "layers", None)
-        if isinstance(layers, list | tuple):
-            for layer in layers:
-                add(layer)
-    return found
-
-
-def _jsonable(value: Any) -> Any:
-    """``value`` if it is plain JSON data, else a descriptive string (for the run configuration)."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return getattr(value, "__qualname__", type(value).__name__)
 
 
 class Solver:
@@ -231,7 +157,7 @@ class Solver:
     ) -> None:
         self.model = model
         self._config = _model_config(model)
-        _validate_data(data, _num_classes(model, self._config))
+        check_solver_data(data, _num_classes(model, self._config))
         self.X_train, self.y_train = data["X_train"], data["y_train"]
         self.X_val, self.y_val = data["X_val"], data["y_val"]
         if int(batch_size) < 1:
@@ -554,60 +480,12 @@ class Solver:
         return accuracy
 
     # ----------------------------------------------------------------------------------------------
-    # checkpoints
+    # checkpoints (numnet.solver_state)
     # ----------------------------------------------------------------------------------------------
-
-    def _optim_arrays(self) -> dict[str, np.ndarray]:
-        from numnet.optim.state import state_to_arrays
-
-        if self.optimizer is not None:
-            return state_to_arrays(self.opt_state)
-        flat = {
-            f"{name}/{key}": value
-            for name, config in self.optim_configs.items()
-            for key, value in config.items()
-        }
-        return state_to_arrays(flat)
-
-    def _load_optim_arrays(self, arrays: Mapping[str, np.ndarray]) -> None:
-        from numnet.optim.state import state_from_arrays
-
-        state = state_from_arrays(arrays)
-        if self.optimizer is not None:
-            expected = set(self.opt_state)
-            if set(state) != expected:
-                raise ModelFileError(
-                    "checkpoint optimizer state does not match this optimizer (keys "
-                    f"{sorted(set(state) ^ expected)[:4]} differ); resume with the same update_rule"
-                )
-            self.opt_state = state
-            return
-        configs: dict[str, dict[str, Any]] = {name: {} for name in self.model.params}
-        for key, value in state.items():
-            name, _, field = key.partition("/")
-            if name not in configs:
-                raise ModelFileError(
-                    f"checkpoint optimizer state names parameter {name!r} that the model lacks"
-                )
-            configs[name][field] = value
-        self.optim_configs = configs
 
     def run_config(self) -> dict[str, Any]:
         """The settings of this run as JSON data (stored in checkpoints)."""
-        return {
-            "update_rule": self.update_rule_name,
-            "optimizer_kind": "rule" if self.optimizer is None else "transformation",
-            "optim_config": _jsonable(self.optim_config),
-            "lr_decay": self.lr_decay,
-            "batch_size": self.batch_size,
-            "num_epochs": self.num_epochs,
-            "num_train_samples": self.num_train_samples,
-            "num_val_samples": self.num_val_samples,
-            "seed": self.seed,
-            "check_finite": self.check_finite,
-            "augment": _jsonable(self.augment),
-            "num_train": int(self.X_train.shape[0]),
-        }
+        return solver_state.run_config(self)
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue training exactly (see ``numnet.serialization``).
@@ -615,74 +493,11 @@ class Solver:
         The arrays are the live ones (``save_checkpoint`` copies them); copy them to keep a
         snapshot.
         """
-        meta = {
-            "model_config": self._config,
-            "epoch": self.epoch,
-            "iteration": self.iteration,
-            "best_val_acc": self.best_val_acc,
-            "loss_history": self.loss_history,
-            "train_acc_history": self.train_acc_history,
-            "val_acc_history": self.val_acc_history,
-            "history": self.history,
-            "lr_scale": self._lr_scale,
-            "rng": {
-                "train": self._rng.bit_generator.state,
-                "eval": self._eval_rng.bit_generator.state,
-                "model": [g.bit_generator.state for g in _model_generators(self.model)],
-            },
-            "callbacks": self.callbacks.get_states(),
-            "run_config": self.run_config(),
-        }
-        return {
-            "params": dict(self.model.params),
-            "buffers": dict(self._buffers()),
-            "optim": self._optim_arrays(),
-            "best_params": self.best_params,
-            "best_buffers": self.best_buffers,
-            "meta": meta,
-        }
+        return solver_state.state_dict(self)
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore a state from :meth:`state_dict` / ``load_checkpoint`` (model config must
-        match)."""
-        meta = state["meta"]
-        difference = config_difference(meta["model_config"], self._config)
-        if difference is not None:
-            raise ModelFileError(
-                f"checkpoint is for a different model: {difference}; build the same model to resume"
-            )
-        kind = meta.get("run_config", {}).get("optimizer_kind")
-        mine = "rule" if self.optimizer is None else "transformation"
-        if kind is not None and kind != mine:
-            saved_rule = meta["run_config"].get("update_rule")
-            raise ModelFileError(
-                f"checkpoint was trained with update_rule {saved_rule!r} ({kind}); resume with it"
-            )
-        assign_arrays(self.model.params, state["params"], "checkpoint parameters")
-        buffers = getattr(self.model, "buffers", None)
-        if buffers is not None:
-            assign_arrays(buffers, state.get("buffers", {}), "checkpoint buffers")
-        self._load_optim_arrays(state["optim"])
-        self.best_params = {k: np.array(v, copy=True) for k, v in state["best_params"].items()}
-        self.best_buffers = {k: np.array(v, copy=True) for k, v in state["best_buffers"].items()}
-        self.epoch = int(meta["epoch"])
-        self.iteration = int(meta["iteration"])
-        self.best_val_acc = float(meta["best_val_acc"])
-        self.loss_history = [float(v) for v in meta["loss_history"]]
-        self.train_acc_history = [float(v) for v in meta["train_acc_history"]]
-        self.val_acc_history = [float(v) for v in meta["val_acc_history"]]
-        self.history = [dict(record) for record in meta["history"]]
-        self._lr_scale = float(meta.get("lr_scale", 1.0))
-        rng = meta["rng"]
-        self._rng.bit_generator.state = rng["train"]
-        self._eval_rng.bit_generator.state = rng["eval"]
-        generators = _model_generators(self.model)
-        if len(rng.get("model", [])) == len(generators):
-            for generator, saved in zip(generators, rng["model"], strict=True):
-                generator.bit_generator.state = saved
-        self.callbacks.set_states(meta.get("callbacks", {}))
-        self.improved = False
-        self.stop_training = False
+        """Restore a state from :meth:`state_dict` / ``load_checkpoint`` (same model config)."""
+        solver_state.load_state_dict(self, state)
 
     def resume(self, checkpoint_path: Any) -> None:
         """Load a checkpoint written by the ``Checkpoint`` callback and continue from its epoch.

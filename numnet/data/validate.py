@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -60,4 +60,46 @@ def check_dataset_arrays(
         raise DataError(
             f"label {high} is out of range for {num_classes} classes (0-{num_classes - 1}); "
             "check num_classes or the labels"
+        )
+
+
+SOLVER_DATA_KEYS = ("X_train", "y_train", "X_val", "y_val")
+
+
+def check_solver_data(data: Mapping[str, Any], num_classes: int | None) -> None:
+    """Raise DataError/TypeError/ValueError (one line) unless ``data`` is a usable training set."""
+    missing = [key for key in SOLVER_DATA_KEYS if key not in data]
+    if missing:
+        raise DataError(
+            f"data is missing {missing}; the Solver needs keys {list(SOLVER_DATA_KEYS)}"
+        )
+    for split in ("train", "val"):
+        X, y = data[f"X_{split}"], data[f"y_{split}"]
+        if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
+            raise TypeError(f"X_{split} and y_{split} must be NumPy arrays")
+        if X.ndim < 2:
+            raise ValueError(f"X_{split} must have shape (N, ...), got shape {X.shape}")
+        if X.shape[0] == 0:
+            raise DataError(f"X_{split} has no samples; give at least one {split} example")
+        if X.dtype.kind != "f":
+            raise TypeError(f"X_{split} must be a float32 or float64 array, got dtype {X.dtype}")
+        if y.ndim != 1 or y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"y_{split} must have shape ({X.shape[0]},) to match X_{split}, got {y.shape}"
+            )
+        if y.dtype.kind not in "iu":
+            raise TypeError(f"y_{split} must hold integer class labels, got dtype {y.dtype}")
+        if not np.isfinite(X).all():
+            raise DataError(f"X_{split} contains NaN or Inf values; clean or impute the data first")
+        low, high = int(y.min()), int(y.max())
+        if low < 0 or (num_classes is not None and high >= num_classes):
+            bound = f"[0, {num_classes - 1}]" if num_classes is not None else ">= 0"
+            raise DataError(
+                f"y_{split} labels must lie in {bound}, got values from {low} to {high}; "
+                "check the labels or the model's num_classes"
+            )
+    if data["X_val"].shape[1:] != data["X_train"].shape[1:]:
+        raise ValueError(
+            f"X_val samples have shape {data['X_val'].shape[1:]} but X_train samples have "
+            f"{data['X_train'].shape[1:]}; they must match"
         )
