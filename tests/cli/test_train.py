@@ -121,6 +121,9 @@ def test_refuses_non_empty_out_dir_and_keeps_its_files(tmp_path, capsys):
         (["--warmup-epochs", "2"], "--warmup-epochs"),
         (["--schedule", "cosine", "--lr-decay", "0.9"], "--lr-decay"),
         (["--model", "cnn", "--normalization", "layernorm"], "--normalization"),
+        (["--label-smoothing", "1"], "--label-smoothing"),
+        (["--label-smoothing", "-0.1"], "--label-smoothing"),
+        (["--label-smoothing", "nan"], "--label-smoothing"),
     ],
 )
 def test_invalid_values_exit_2_before_anything_is_written(tmp_path, capsys, flags, flag):
