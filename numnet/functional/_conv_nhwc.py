@@ -79,12 +79,17 @@ def _im2col(x_pad: Any, cols: Any, stride_h: int, stride_w: int) -> None:
 
 
 def conv_nhwc_forward(
-    x: Any, w: Any, b: Any, settings: Settings, workspace: Any = None
+    x: Any, w: Any, b: Any, settings: Settings, workspace: Any = None, pool_blocks: bool = False
 ) -> tuple[Any, tuple]:
     """Convolution of channel-last ``x`` (N, H, W, C) with ``w`` (F, C, HH, WW) plus ``b`` (F,).
 
     Returns ``out`` (N, H', W', F) (C-contiguous; a workspace buffer when one is given) and the
     cache for :func:`conv_nhwc_backward`. No validation: callers check shapes and settings.
+
+    With ``pool_blocks`` (H' and W' even) the output comes as (4, N, H'/2, W'/2, F) instead:
+    block ``2 p + q`` holds the outputs (2i + p, 2j + q), the four positions of each 2x2 pooling
+    window, for :func:`numnet.functional._pool_nhwc.max_pool_blocks_forward`. Only the order of
+    the im2col rows changes (one GEMM still computes everything).
     """
     stride_h, stride_w, pad_h, pad_w = settings
     num_images, height, width, channels = x.shape
@@ -105,14 +110,26 @@ def conv_nhwc_forward(
     cols, new = _zeroed_once(workspace, "cols", (num_rows, field + 1), dtype, xp)
     if new:
         cols[:, field] = 1  # the bias column; the rest is overwritten on every call
-    fields = cols[:, :field].reshape(num_images, out_h, out_w, kernel_h, kernel_w, channels)
-    _im2col(x_pad, fields, stride_h, stride_w)
+    if pool_blocks:
+        blocks = cols[:, :field].reshape(
+            4, num_images, out_h // 2, out_w // 2, kernel_h, kernel_w, channels
+        )
+        for p in range(2):
+            for q in range(2):
+                # outputs (2i + p, 2j + q) read the fields starting at rows p s + 2 s i
+                shifted = x_pad[:, p * stride_h :, q * stride_w :, :]
+                _im2col(shifted, blocks[2 * p + q], 2 * stride_h, 2 * stride_w)
+    else:
+        fields = cols[:, :field].reshape(num_images, out_h, out_w, kernel_h, kernel_w, channels)
+        _im2col(x_pad, fields, stride_h, stride_w)
     w_ext = _scratch(workspace, "w_ext", (num_filters, field + 1), dtype, xp)
     w_ext[:, :field] = w.transpose(0, 2, 3, 1).reshape(num_filters, field)  # rows like cols
     w_ext[:, field] = b
     out = _scratch(workspace, "out", (num_rows, num_filters), dtype, xp)
     xp.matmul(cols, w_ext.T, out=out)
     cache = (tuple(x.shape), tuple(w.shape), cols, w_ext, settings, workspace)
+    if pool_blocks:
+        return out.reshape(4, num_images, out_h // 2, out_w // 2, num_filters), cache
     return out.reshape(num_images, out_h, out_w, num_filters), cache
 
 
@@ -123,7 +140,8 @@ def conv_nhwc_backward(
     dw_out: Any = None,
     db_out: Any = None,
 ) -> tuple[Any, Any, Any]:
-    """Gradients of :func:`conv_nhwc_forward` for ``dout`` (N, H', W', F).
+    """Gradients of :func:`conv_nhwc_forward` for ``dout`` (N, H', W', F), or (4, N, H'/2, W'/2, F)
+    after a ``pool_blocks`` forward.
 
     Returns ``(dx, dw, db)``: dx (N, H, W, C) channel-last, C-contiguous (None when ``need_dx``
     is False; a workspace buffer when the forward had one), dw (F, C, HH, WW), db (F,). ``dw_out``
@@ -134,8 +152,8 @@ def conv_nhwc_backward(
     num_images, height, width, channels = x_shape
     num_filters, _, kernel_h, kernel_w = w_shape
     field = kernel_h * kernel_w * channels
-    out_h, out_w = dout.shape[1], dout.shape[2]
     xp = get_array_module(dout, cols)
+    blocked = dout.ndim == 5
     dtype = xp.result_type(dout, w_ext)
     dout_mat = xp.ascontiguousarray(dout).reshape(-1, num_filters)  # (N*H'*W', F)
     dw_ext = _scratch(workspace, "dw_ext", (num_filters, field + 1), dtype, xp)
@@ -145,6 +163,15 @@ def conv_nhwc_backward(
     dw = store(dw_view.transpose(0, 3, 1, 2), dw_out)
     if not need_dx:
         return None, dw, db
+    if blocked:  # back to (N, H', W', F) order for col2im
+        _, _, half_h, half_w, _ = dout.shape
+        dout_image = xp.empty((num_images, 2 * half_h, 2 * half_w, num_filters), dtype=dtype)
+        for p in range(2):
+            for q in range(2):
+                dout_image[:, p::2, q::2] = dout[2 * p + q]
+        dout_mat = dout_image.reshape(-1, num_filters)
+    out_h = (height + 2 * pad_h - kernel_h) // stride_h + 1
+    out_w = (width + 2 * pad_w - kernel_w) // stride_w + 1
     # col2im one kernel offset at a time: dx[rows(p), cols(q)] += dout_mat @ w[:, :, p, q], over
     # the output positions whose input position (p + s i - pad) lies inside x (not the padding).
     w_by_offset = w_ext[:, :field].reshape(num_filters, kernel_h, kernel_w, channels)

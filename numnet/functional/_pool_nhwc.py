@@ -52,15 +52,49 @@ def max_pool_nhwc_forward(
     beats = None
     if train and disjoint and len(offsets) > 1:
         beats = _scratch(workspace, "beats", (len(offsets) - 1, *out_shape), bool, xp)
-    for index, (p, q) in enumerate(offsets):
-        window = x[:, _window(p, stride, out_h), _window(q, stride, out_w), :]
-        if index == 0:
-            out[...] = window
-            continue
-        if beats is not None:
-            xp.greater(window, out, out=beats[index - 1])
-        xp.maximum(out, window, out=out)
+    windows = [x[:, _window(p, stride, out_h), _window(q, stride, out_w), :] for p, q in offsets]
+    _running_max(windows, out, beats)
     return out, (x, out, settings, workspace, beats)
+
+
+def _running_max(windows: list, out: Any, beats: Any) -> None:
+    """``out`` = elementwise max of ``windows``; ``beats[k - 1]`` = window k beat windows < k."""
+    xp = get_array_module(out)
+    out[...] = windows[0]
+    for index in range(1, len(windows)):
+        if beats is not None:
+            xp.greater(windows[index], out, out=beats[index - 1])
+        xp.maximum(out, windows[index], out=out)
+
+
+def max_pool_blocks_forward(
+    x_blocks: Any, workspace: Any = None, train: bool = True
+) -> tuple[Any, tuple]:
+    """2x2, stride-2 max pooling of a conv output given as its four window positions.
+
+    ``x_blocks`` (4, N, H', W', C) holds, in block ``2 p + q``, the input pixels (2i + p, 2j + q)
+    (what ``conv_nhwc_forward(..., pool_blocks=True)`` produces), so the max runs over four
+    contiguous arrays. Returns ``out`` (N, H', W', C) and the cache of
+    :func:`max_pool_blocks_backward`. Same tie rule as :func:`max_pool_nhwc_forward`.
+    """
+    xp = get_array_module(x_blocks)
+    out = _scratch(workspace, "out", tuple(x_blocks.shape[1:]), x_blocks.dtype, xp)
+    beats = None
+    if train:
+        beats = _scratch(workspace, "beats", (3, *x_blocks.shape[1:]), bool, xp)
+    _running_max(list(x_blocks), out, beats)
+    return out, (tuple(x_blocks.shape), x_blocks.dtype, workspace, beats)
+
+
+def max_pool_blocks_backward(dout: Any, cache: tuple) -> Any:
+    """Gradient (4, N, H', W', C), in blocks, of :func:`max_pool_blocks_forward` for ``dout``."""
+    shape, _, workspace, beats = cache
+    xp = get_array_module(dout)
+    dx_blocks = _scratch(workspace, "dx", shape, dout.dtype, xp)
+    if beats is None:
+        raise RuntimeError("max_pool_blocks_backward needs the cache of a train=True forward")
+    _route_first_max(dout, list(dx_blocks), beats, workspace)
+    return dx_blocks
 
 
 def max_pool_nhwc_backward(dout: Any, cache: tuple) -> Any:
@@ -76,7 +110,10 @@ def max_pool_nhwc_backward(dout: Any, cache: tuple) -> Any:
         dx[...] = 0
     offsets = [(p, q) for p in range(pool_h) for q in range(pool_w)]
     if disjoint:
-        _route_disjoint(dout, dx, offsets, stride, beats, workspace)
+        if beats is None and len(offsets) > 1:
+            raise RuntimeError("max_pool_nhwc_backward needs the cache of a train=True forward")
+        targets = [dx[:, _window(p, stride, out_h), _window(q, stride, out_w)] for p, q in offsets]
+        _route_first_max(dout, targets, beats, workspace)
         return dx
     hit = _scratch(workspace, "hit", tuple(out.shape), bool, xp)
     unrouted = _scratch(workspace, "unrouted", tuple(out.shape), bool, xp)
@@ -96,24 +133,18 @@ def max_pool_nhwc_backward(dout: Any, cache: tuple) -> Any:
     return dx
 
 
-def _route_disjoint(
-    dout: Any, dx: Any, offsets: list, stride: int, beats: Any, workspace: Any
-) -> None:
-    """Write ``dout`` into the first-maximum slice of ``dx`` of each non-overlapping window.
+def _route_first_max(dout: Any, targets: list, beats: Any, workspace: Any) -> None:
+    """Write ``dout`` into the target of each window's first maximum, zeros into the others.
 
-    Offset k > 0 holds the first maximum iff ``beats[k - 1]`` and no later offset beat it; offset
-    0 iff no later offset beat it. Going backwards, ``later`` is the OR of the later ``beats``.
+    Window k > 0 holds the first maximum iff ``beats[k - 1]`` and no later window beat it; window
+    0 iff no later window beat it. Going backwards, ``later`` is the OR of the later ``beats``.
     """
-    xp = get_array_module(dout, dx)
-    out_h, out_w = dout.shape[1], dout.shape[2]
-    if beats is None and len(offsets) > 1:
-        raise RuntimeError("max_pool_nhwc_backward needs the cache of a train=True forward")
+    xp = get_array_module(dout)
     later = _scratch(workspace, "later", tuple(dout.shape), bool, xp)
     scratch = _scratch(workspace, "mask", tuple(dout.shape), bool, xp)
-    last = len(offsets) - 1
+    last = len(targets) - 1
     for index in range(last, -1, -1):
-        p, q = offsets[index]
-        target = dx[:, _window(p, stride, out_h), _window(q, stride, out_w), :]
+        target = targets[index]
         if last == 0:
             target[...] = dout
         elif index == last:

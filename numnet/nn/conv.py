@@ -54,6 +54,11 @@ class Conv2d(Module):
     channels_last_in, channels_last_out : bool
         Whether the input (output) is channel-last (N, H, W, C) instead of (N, C, H, W). False by
         default; a ``ConvNet`` sets them so its activations stay channel-last between layers.
+    pool_blocks_out : bool
+        With ``channels_last_out``: give the output as the four positions of 2x2 pooling windows,
+        (4, N, H'/2, W'/2, F), for a following ``MaxPool2d(2)`` (im2col path, even H' and W';
+        otherwise the output is as usual). False by default; a ``ConvNet`` sets it on its first
+        convolution when a 2x2 max pool follows.
 
     Notes
     -----
@@ -94,6 +99,7 @@ class Conv2d(Module):
         self.conv_param = {"stride": stride, "pad": pad}
         self.channels_last_in = False
         self.channels_last_out = False
+        self.pool_blocks_out = False
         area = kernel_size * kernel_size
         shape = (out_channels, in_channels, kernel_size, kernel_size)
         self.params["W"] = init_weight(
@@ -114,7 +120,11 @@ class Conv2d(Module):
             out, cache = winograd_forward(x_nhwc, w, b, settings[2], self.workspace)
             cache = ("winograd", cache)
         else:
-            out, cache = conv_nhwc_forward(x_nhwc, w, b, settings, self.workspace)
+            blocks = self.pool_blocks_out and self.channels_last_out
+            if blocks:
+                out_h, out_w = _output_hw(x_nhwc.shape, self.kernel_size, settings)
+                blocks = out_h % 2 == 0 and out_w % 2 == 0
+            out, cache = conv_nhwc_forward(x_nhwc, w, b, settings, self.workspace, blocks)
             cache = ("im2col", cache)
         self._cache = cache if train else None
         if self.channels_last_out:
@@ -169,3 +179,12 @@ class Conv2d(Module):
             f"stride={stride}, pad={pad}"
             + ("" if self.algorithm == "auto" else f", algorithm={self.algorithm!r}")
         )
+
+
+def _output_hw(x_shape: tuple, kernel: int, settings: tuple[int, int, int, int]) -> tuple[int, int]:
+    """(H', W') of a convolution of an (N, H, W, C) input."""
+    stride_h, stride_w, pad_h, pad_w = settings
+    return (
+        1 + (x_shape[1] + 2 * pad_h - kernel) // stride_h,
+        1 + (x_shape[2] + 2 * pad_w - kernel) // stride_w,
+    )

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.functional._pool_nhwc import max_pool_nhwc_backward, max_pool_nhwc_forward
+from numnet.functional._pool_nhwc import (
+    max_pool_blocks_backward,
+    max_pool_blocks_forward,
+    max_pool_nhwc_backward,
+    max_pool_nhwc_forward,
+)
 from numnet.functional.pooling import (
     _output_size,
     avg_pool_backward,
@@ -38,6 +43,8 @@ class MaxPool2d(Module):
     ----------
     channels_last : bool
         Input and output are channel-last (N, H, W, C); False by default (a ``ConvNet`` sets it).
+        Then a 2x2, stride-2 pool also takes the 5-d window blocks (4, N, H/2, W/2, C) of a
+        ``Conv2d`` with ``pool_blocks_out`` (and returns its input gradient in that layout).
 
     Notes
     -----
@@ -52,6 +59,9 @@ class MaxPool2d(Module):
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         if not self.channels_last:
             out, cache = max_pool_forward(x, self.pool_param)
+        elif getattr(x, "ndim", 0) == 5 and self._is_2x2_stride_2():
+            out, cache = max_pool_blocks_forward(x, self.workspace, train=train)
+            cache = ("blocks", cache)
         else:
             x_nchw = x.transpose(0, 3, 1, 2) if getattr(x, "ndim", 0) == 4 else x
             pool_h, pool_w, stride, _, _ = _output_size(x_nchw, self.pool_param)
@@ -62,9 +72,16 @@ class MaxPool2d(Module):
         return out
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        cache = self._take_cache()
         if not self.channels_last:
-            return max_pool_backward(dout, self._take_cache())
-        return max_pool_nhwc_backward(dout, self._take_cache())
+            return max_pool_backward(dout, cache)
+        if isinstance(cache[0], str):  # ("blocks", cache) from the 5-d path
+            return max_pool_blocks_backward(dout, cache[1])
+        return max_pool_nhwc_backward(dout, cache)
+
+    def _is_2x2_stride_2(self) -> bool:
+        param = self.pool_param
+        return param["pool_height"] == param["pool_width"] == param["stride"] == 2
 
     def extra_repr(self) -> str:
         return f"{self.pool_param['pool_height']}, stride={self.pool_param['stride']}"

@@ -1,0 +1,96 @@
+"""Conv output as 2x2 pooling-window blocks (a ConvNet's first layer) against the plain path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from numnet.functional._conv_nhwc import conv_nhwc_backward, conv_nhwc_forward
+from numnet.functional._pool_nhwc import (
+    max_pool_blocks_backward,
+    max_pool_blocks_forward,
+    max_pool_nhwc_backward,
+    max_pool_nhwc_forward,
+)
+from numnet.nn.workspace import Workspace
+
+
+def to_blocks(image: np.ndarray) -> np.ndarray:
+    """(N, H, W, C) -> (4, N, H/2, W/2, C), block 2p + q holding the pixels (2i + p, 2j + q)."""
+    return np.stack([image[:, p::2, q::2] for p in range(2) for q in range(2)])
+
+
+@pytest.mark.parametrize(
+    ("shape", "kernel", "settings"),
+    [
+        ((2, 8, 6, 1, 4), 3, (1, 1, 1, 1)),  # the first layer of a ConvNet on 1-channel images
+        ((3, 8, 8, 3, 5), 3, (1, 1, 1, 1)),  # wide enough rows for the sliding-window im2col
+        ((2, 11, 9, 2, 3), 3, (2, 2, 1, 2)),  # stride 2, unequal padding: 6 x 6 outputs
+        ((1, 7, 7, 6, 2), 2, (1, 1, 0, 0)),  # even kernel, no padding: 6 x 6 outputs
+    ],
+)
+@pytest.mark.parametrize("use_workspace", [False, True])
+def test_conv_blocks_hold_the_same_outputs_and_gradients(shape, kernel, settings, use_workspace):
+    num_images, height, width, channels, filters = shape
+    rng = np.random.default_rng(sum(shape))
+    x = rng.standard_normal((num_images, height, width, channels))
+    w = rng.standard_normal((filters, channels, kernel, kernel))
+    b = rng.standard_normal(filters)
+    workspace = Workspace() if use_workspace else None
+    plain, plain_cache = conv_nhwc_forward(x, w, b, settings)
+    blocks, cache = conv_nhwc_forward(x, w, b, settings, workspace, pool_blocks=True)
+    np.testing.assert_allclose(blocks, to_blocks(plain), rtol=1e-12, atol=1e-12)
+    dout = rng.standard_normal(plain.shape)
+    expected = conv_nhwc_backward(dout, plain_cache)
+    for need_dx in (False, True):
+        got = conv_nhwc_backward(to_blocks(dout), cache, need_dx=need_dx)
+        for g, e in zip(got, expected, strict=True):
+            if g is None:
+                assert not need_dx
+                continue
+            np.testing.assert_allclose(g, e, rtol=1e-11, atol=1e-11)
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_max_pool_blocks_match_the_strided_pool(train):
+    rng = np.random.default_rng(3)
+    image = rng.standard_normal((3, 6, 8, 5)).astype(np.float32)
+    image[0, :2, :2, 0] = 1.5  # a tie: the first maximum in window order gets the gradient
+    out, cache = max_pool_blocks_forward(to_blocks(image), Workspace(), train=train)
+    expected, expected_cache = max_pool_nhwc_forward(image, (2, 2, 2))
+    np.testing.assert_array_equal(out, expected)
+    if not train:
+        with pytest.raises(RuntimeError, match="train=True"):
+            max_pool_blocks_backward(np.ones_like(out), cache)
+        return
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    dx = max_pool_blocks_backward(dout, cache)
+    np.testing.assert_array_equal(dx, to_blocks(max_pool_nhwc_backward(dout, expected_cache)))
+
+
+def test_convnet_first_block_uses_blocks_with_the_same_loss_and_gradients():
+    from numnet.models import ConvNet
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((4, 1, 8, 8)), rng.integers(0, 3, 4)
+
+    def make():
+        return ConvNet((1, 8, 8), (3, 4), hidden_dims=(5,), num_classes=3, dtype=np.float64, seed=1)
+
+    blocked, plain = make(), make()
+    first = blocked.net.layers[0]
+    assert first.pool_blocks_out and not blocked.net.layers[3].pool_blocks_out
+    plain.net.layers[0].pool_blocks_out = False
+    loss, grads = blocked.loss(X, y)
+    loss_plain, grads_plain = plain.loss(X, y)
+    assert loss == pytest.approx(loss_plain, rel=1e-12)
+    for name in grads_plain:
+        np.testing.assert_allclose(grads[name], grads_plain[name], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(blocked.loss(X), plain.loss(X), rtol=1e-12)
+    # the whole chain back to the input goes through the blocks too
+    blocked.net.forward(blocked._prepare_input(X), train=True)
+    plain.net.forward(plain._prepare_input(X), train=True)
+    dscores = rng.standard_normal((4, 3))
+    np.testing.assert_allclose(
+        blocked.net.backward(dscores.copy()), plain.net.backward(dscores.copy()), rtol=1e-10
+    )
