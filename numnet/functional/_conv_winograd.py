@@ -80,12 +80,19 @@ def winograd_filters(w: Any) -> Any:
     return (g_g @ taps).reshape(16, channels, num_filters)
 
 
-def winograd_forward(x: Any, w: Any, b: Any, pad: int, workspace: Any = None) -> tuple[Any, tuple]:
+def winograd_forward(
+    x: Any, w: Any, b: Any, pad: int, workspace: Any = None, pool_blocks: bool = False
+) -> tuple[Any, tuple]:
     """3x3, stride-1 convolution of channel-last ``x`` (N, H, W, C) with ``w`` (F, C, 3, 3), ``b``.
 
     Returns ``out`` (N, H', W', F) with ``H' = H + 2 pad - 2`` (a view into a workspace buffer
     when one is given; not C-contiguous when H' or W' is odd) and the cache for
     :func:`winograd_backward`. No validation: callers check shapes (H', W' >= 1).
+
+    With ``pool_blocks`` (H' and W' even) ``out`` is (4, N, H'/2, W'/2, F): the 2x2 output tiles
+    are exactly the windows of a 2x2 max pool, so the four outputs (r, s) of every tile are given
+    as they come out of the output transform, block ``2 r + s`` (see
+    :func:`numnet.functional._pool_nhwc.max_pool_blocks_forward`).
     """
     num_images, height, width, channels = x.shape
     num_filters = w.shape[0]
@@ -117,6 +124,11 @@ def winograd_forward(x: Any, w: Any, b: Any, pad: int, workspace: Any = None) ->
     # Y = (A^T kron A^T) M: the 4 outputs (r, s) of every tile, scattered into the image
     y = _scratch(workspace, "wg_y", (4, num_tiles * num_filters), dtype, xp)
     xp.matmul(a_a, m.reshape(16, -1), out=y)
+    cache = (tuple(x.shape), tuple(w.shape), v, u, pad, workspace)
+    if pool_blocks:
+        blocks = y.reshape(4, num_images, tiles_h, tiles_w, num_filters)
+        blocks += b
+        return blocks, cache
     y_6d = y.reshape(2, 2, num_images, tiles_h, tiles_w, num_filters)
     out_full = _scratch(
         workspace, "wg_out", (num_images, 2 * tiles_h, 2 * tiles_w, num_filters), dtype, xp
@@ -125,15 +137,14 @@ def winograd_forward(x: Any, w: Any, b: Any, pad: int, workspace: Any = None) ->
         for s in range(2):
             out_full[:, r::2, s::2] = y_6d[r, s]
     out_full += b
-    out = out_full[:, :out_h, :out_w]
-    cache = (tuple(x.shape), tuple(w.shape), v, u, pad, workspace)
-    return out, cache
+    return out_full[:, :out_h, :out_w], cache
 
 
 def winograd_backward(
     dout: Any, cache: tuple, need_dx: bool = True, dw_out: Any = None, db_out: Any = None
 ) -> tuple[Any, Any, Any]:
-    """Gradients of :func:`winograd_forward` for ``dout`` (N, H', W', F).
+    """Gradients of :func:`winograd_forward` for ``dout`` (N, H', W', F), or (4, N, H'/2, W'/2, F)
+    after a ``pool_blocks`` forward.
 
     Returns ``(dx, dw, db)``: dx (N, H, W, C) C-contiguous (None unless ``need_dx``), dw
     (F, C, 3, 3), db (F,); ``dw_out``/``db_out`` are optional arrays to write them into.
@@ -141,27 +152,24 @@ def winograd_backward(
     x_shape, w_shape, v, u, pad, workspace = cache
     num_images, height, width, channels = x_shape
     num_filters = w_shape[0]
-    out_h, out_w = dout.shape[1], dout.shape[2]
+    blocked = dout.ndim == 5
+    if blocked:
+        out_h, out_w = 2 * dout.shape[2], 2 * dout.shape[3]
+    else:
+        out_h, out_w = dout.shape[1], dout.shape[2]
     tiles_h, tiles_w = (out_h + 1) // 2, (out_w + 1) // 2
     num_tiles = num_images * tiles_h * tiles_w
     xp = get_array_module(dout, v)
     dtype = xp.result_type(dout, v)
     b_b, g_g, a_a = transform_matrices(xp, dtype)
-    db = store(dout.sum(axis=(0, 1, 2), dtype=dtype), db_out)
+    db = store(dout.reshape(-1, num_filters).sum(axis=0, dtype=dtype), db_out)
     # dY: the 4 output gradients (r, s) of every tile (zero past an odd edge), then
     # dM = (A^T kron A^T)^T dY
-    dy = _scratch(workspace, "wg_dy", (4, num_tiles * num_filters), dtype, xp)
-    dy_6d = dy.reshape(2, 2, num_images, tiles_h, tiles_w, num_filters)
-    for r in range(2):
-        for s in range(2):
-            rows = (out_h - r + 1) // 2  # tiles whose output row 2i + r lies inside
-            columns = (out_w - s + 1) // 2
-            part = dy_6d[r, s]
-            part[:, :rows, :columns] = dout[:, r::2, s::2]
-            if rows < tiles_h:
-                part[:, rows:] = 0
-            if columns < tiles_w:
-                part[:, :, columns:] = 0
+    if blocked:  # already the tiles' outputs (r, s), block 2 r + s
+        dy = xp.ascontiguousarray(dout, dtype=dtype).reshape(4, num_tiles * num_filters)
+    else:
+        dy = _scratch(workspace, "wg_dy", (4, num_tiles * num_filters), dtype, xp)
+        _gather_tile_outputs(dout, dy.reshape(2, 2, num_images, tiles_h, tiles_w, num_filters))
     dm = _scratch(workspace, "wg_dm", (16, num_tiles * num_filters), dtype, xp)
     xp.matmul(a_a.T, dy, out=dm)
     dm = dm.reshape(16, num_tiles, num_filters)
@@ -190,3 +198,19 @@ def winograd_backward(
     dx = _scratch(workspace, "wg_dx", tuple(x_shape), dtype, xp)
     dx[...] = dx_pad[:, pad : pad + height, pad : pad + width]
     return dx, dw, db
+
+
+def _gather_tile_outputs(dout: Any, dy_6d: Any) -> None:
+    """``dy_6d[r, s, :, i, j]`` = ``dout[:, 2i + r, 2j + s]``, zero past an odd edge."""
+    out_h, out_w = dout.shape[1], dout.shape[2]
+    tiles_h, tiles_w = dy_6d.shape[3], dy_6d.shape[4]
+    for r in range(2):
+        for s in range(2):
+            rows = (out_h - r + 1) // 2  # tiles whose output row 2i + r lies inside
+            columns = (out_w - s + 1) // 2
+            part = dy_6d[r, s]
+            part[:, :rows, :columns] = dout[:, r::2, s::2]
+            if rows < tiles_h:
+                part[:, rows:] = 0
+            if columns < tiles_w:
+                part[:, :, columns:] = 0

@@ -70,12 +70,11 @@ def _keep_channels_last(layers: list[Module]) -> None:
         if isinstance(layer, Conv2d):
             layer.channels_last_in = not first
             layer.channels_last_out = True
-            # The first convolution needs no input gradient, so it can hand its output to a 2x2
-            # max pool as the four window positions (contiguous blocks; see Conv2d).
+            # A convolution followed by a 2x2 max pool hands it the four window positions as
+            # contiguous blocks (see Conv2d.pool_blocks_out).
             following = layers[index + 1] if index + 1 < len(layers) else None
             layer.pool_blocks_out = (
-                first
-                and isinstance(following, MaxPool2d)
+                isinstance(following, MaxPool2d)
                 and following.pool_param["pool_height"] == following.pool_param["pool_width"] == 2
                 and following.pool_param["stride"] == 2
             )

@@ -12,10 +12,13 @@ from numnet.init import init_weight
 from numnet.nn.module import Module
 
 # From this many input channels on, 'auto' picks Winograd. Measured on 2 cores, float32, batch 64,
-# one forward + backward (Winograd time / im2col time): C=64 (14x14, 128 filters) 0.78, C=128
-# (7x7) 0.88, C=32 (14x14 or 28x28) 1.0, C=16 1.2, C=8 1.7: below 64 channels the 16 GEMMs are
-# too thin (K = C) and the transforms' memory traffic eats the saved multiplications.
-WINOGRAD_MIN_CHANNELS = 64
+# one forward + backward (`python -m bench.conv_algorithms`, Winograd time / im2col time):
+# C=128 (7x7) 0.9, C=64 (14x14, 128 filters) 0.75, C=32 (14x14, 64 filters) 0.93-1.0, C=32
+# (28x28) 1.0, C=16 1.2, C=8 1.7; in the benchmark CNN's training step the 32-channel layer makes
+# the step 7 % faster with Winograd (12 % with its output in pooling blocks, which Winograd's 2x2
+# tiles give for free). Below 32 channels the 16 GEMMs are too thin (K = C) and the transforms'
+# memory traffic eats the saved multiplications.
+WINOGRAD_MIN_CHANNELS = 32
 ALGORITHMS = ("auto", "im2col", "winograd")
 
 
@@ -56,7 +59,7 @@ class Conv2d(Module):
         default; a ``ConvNet`` sets them so its activations stay channel-last between layers.
     pool_blocks_out : bool
         With ``channels_last_out``: give the output as the four positions of 2x2 pooling windows,
-        (4, N, H'/2, W'/2, F), for a following ``MaxPool2d(2)`` (im2col path, even H' and W';
+        (4, N, H'/2, W'/2, F), for a following ``MaxPool2d(2)`` (when H' and W' are even;
         otherwise the output is as usual). False by default; a ``ConvNet`` sets it on its first
         convolution when a 2x2 max pool follows.
 
@@ -116,14 +119,14 @@ class Conv2d(Module):
             x_nchw = x
         settings = check_conv_args(x_nchw, w, b, self.conv_param)
         x_nhwc = x_nchw.transpose(0, 2, 3, 1)
+        blocks = self.pool_blocks_out and self.channels_last_out
+        if blocks:
+            out_h, out_w = _output_hw(x_nhwc.shape, self.kernel_size, settings)
+            blocks = out_h % 2 == 0 and out_w % 2 == 0
         if self._use_winograd(settings):
-            out, cache = winograd_forward(x_nhwc, w, b, settings[2], self.workspace)
+            out, cache = winograd_forward(x_nhwc, w, b, settings[2], self.workspace, blocks)
             cache = ("winograd", cache)
         else:
-            blocks = self.pool_blocks_out and self.channels_last_out
-            if blocks:
-                out_h, out_w = _output_hw(x_nhwc.shape, self.kernel_size, settings)
-                blocks = out_h % 2 == 0 and out_w % 2 == 0
             out, cache = conv_nhwc_forward(x_nhwc, w, b, settings, self.workspace, blocks)
             cache = ("im2col", cache)
         self._cache = cache if train else None

@@ -68,19 +68,41 @@ def test_max_pool_blocks_match_the_strided_pool(train):
     np.testing.assert_array_equal(dx, to_blocks(max_pool_nhwc_backward(dout, expected_cache)))
 
 
-def test_convnet_first_block_uses_blocks_with_the_same_loss_and_gradients():
+@pytest.mark.parametrize("pad", [0, 1, 2])
+def test_winograd_blocks_hold_the_same_outputs_and_gradients(pad):
+    from numnet.functional._conv_winograd import winograd_backward, winograd_forward
+
+    rng = np.random.default_rng(pad)
+    size = 8 - 2 * pad  # 6 x 6 outputs
+    x = rng.standard_normal((2, size, size, 3))
+    w, b = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    plain, plain_cache = winograd_forward(x, w, b, pad)
+    blocks, cache = winograd_forward(x, w, b, pad, Workspace(), pool_blocks=True)
+    np.testing.assert_allclose(blocks, to_blocks(plain), rtol=1e-12, atol=1e-12)
+    dout = rng.standard_normal(plain.shape)
+    expected = winograd_backward(dout, plain_cache)
+    for g, e in zip(winograd_backward(to_blocks(dout), cache), expected, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-11, atol=1e-11)
+
+
+@pytest.mark.parametrize("algorithm", ["im2col", "winograd"])
+def test_convnet_blocks_give_the_same_loss_and_gradients(algorithm):
     from numnet.models import ConvNet
 
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((4, 1, 8, 8)), rng.integers(0, 3, 4)
 
     def make():
-        return ConvNet((1, 8, 8), (3, 4), hidden_dims=(5,), num_classes=3, dtype=np.float64, seed=1)
+        model = ConvNet(
+            (1, 8, 8), (3, 4), hidden_dims=(5,), num_classes=3, dtype=np.float64, seed=1
+        )
+        model.net.layers[3].algorithm = algorithm
+        return model
 
     blocked, plain = make(), make()
     first = blocked.net.layers[0]
-    assert first.pool_blocks_out and not blocked.net.layers[3].pool_blocks_out
-    plain.net.layers[0].pool_blocks_out = False
+    assert first.pool_blocks_out and blocked.net.layers[3].pool_blocks_out
+    plain.net.layers[0].pool_blocks_out = plain.net.layers[3].pool_blocks_out = False
     loss, grads = blocked.loss(X, y)
     loss_plain, grads_plain = plain.loss(X, y)
     assert loss == pytest.approx(loss_plain, rel=1e-12)
