@@ -274,7 +274,8 @@ def _builtin_cases() -> list[
          (0, 1, 2), 1e-7),
         ("conv (winograd, nn.Conv2d's 3x3 stride-1 path)", _winograd_nchw_forward,
          _winograd_nchw_backward,
-         lambda r: (normal(r, 2, 2, 5, 4), normal(r, 3, 2, 3, 3), normal(r, 3), 1), (0, 1, 2),
+         lambda r: (normal(r, 2, 2, 5, 4), normal(r, 3, 2, 3, 3), normal(r, 3),
+                    {"stride": 1, "pad": 1}), (0, 1, 2),
          1e-7),
         ("max_pool", L.max_pool_forward, L.max_pool_backward,
          lambda r: (_distinct(r, (2, 2, 4, 4)), pool_param), (0,), 1e-7),
@@ -288,11 +289,14 @@ def _builtin_cases() -> list[
     ]  # fmt: skip
 
 
-def _winograd_nchw_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int) -> tuple:
-    """The Winograd convolution kernel on (N, C, H, W) input (3x3 filters, stride 1)."""
+def _winograd_nchw_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: dict) -> tuple:
+    """The Winograd convolution kernel called like ``conv_forward`` (3x3 filters, stride 1).
+
+    Also the layer table's adapter (``tests/functional/cases_spatial.py``).
+    """
     from numnet.functional._conv_winograd import winograd_forward  # noqa: PLC0415
 
-    out, cache = winograd_forward(x.transpose(0, 2, 3, 1), w, b, pad)
+    out, cache = winograd_forward(x.transpose(0, 2, 3, 1), w, b, conv_param["pad"])
     return np.ascontiguousarray(out.transpose(0, 3, 1, 2)), cache
 
 

@@ -23,15 +23,3 @@ def get_array_module(*arrays: Any) -> ModuleType:
 
             return cupy
     return np
-
-
-def store(value: Any, out: Any = None) -> Any:
-    """``value`` written into ``out`` when one is given, else copied into a new C-contiguous array.
-
-    For kernels whose callers may pass preallocated gradient arrays (views of one flat buffer).
-    Always a copy: ``value`` may be a view of a scratch buffer that the next call overwrites.
-    """
-    if out is None:
-        return get_array_module(value).array(value, order="C", copy=True)
-    out[...] = value
-    return out

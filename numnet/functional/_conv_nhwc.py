@@ -16,31 +16,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from numnet.functional._backend import get_array_module, store
+from numnet.functional._backend import get_array_module
+from numnet.functional._kernel_utils import (
+    conv_output_size,
+    scratch,
+    store,
+    window_slice,
+    zeroed_once,
+)
 
 Settings = tuple[int, int, int, int]
 
 # im2col copies a whole window row (WW * C values, contiguous in the padded input) at a time when
 # it is at least this long; shorter rows are copied one kernel offset (C values) at a time.
 _MIN_ROW_COPY = 16
-
-
-def _scratch(workspace: Any, name: str, shape: tuple[int, ...], dtype: Any, xp: Any) -> Any:
-    """An uninitialised array: the workspace's buffer ``name`` or a fresh one."""
-    if workspace is None:
-        return xp.empty(shape, dtype=dtype)
-    return workspace.get(name, shape, dtype, xp)
-
-
-def _zeroed_once(workspace: Any, name: str, shape: tuple[int, ...], dtype: Any, xp: Any) -> Any:
-    """(array, new): the workspace's buffer ``name`` (zeros when new) or fresh zeros."""
-    if workspace is None:
-        return xp.zeros(shape, dtype=dtype), True
-    return workspace.zeros(name, shape, dtype, xp)
-
-
-def _window(offset: int, stride: int, size: int) -> slice:
-    return slice(offset, offset + stride * (size - 1) + 1, stride)
 
 
 def _inside(offset: int, stride: int, pad: int, out_size: int, size: int) -> Any:
@@ -53,7 +42,7 @@ def _inside(offset: int, stride: int, pad: int, out_size: int, size: int) -> Any
     if last < first:
         return None
     start = offset + stride * first - pad
-    return slice(first, last + 1), _window(start, stride, last - first + 1)
+    return slice(first, last + 1), window_slice(start, stride, last - first + 1)
 
 
 def _covers(part: Any, size: int) -> bool:
@@ -69,13 +58,13 @@ def _im2col(x_pad: Any, cols: Any, stride_h: int, stride_w: int) -> None:
     if kernel_w * channels >= _MIN_ROW_COPY:
         # All fields at once: a window row (WW, C) is one contiguous run of a C-contiguous x_pad.
         windows = xp.lib.stride_tricks.sliding_window_view(x_pad, (kernel_h, kernel_w), axis=(1, 2))
-        windows = windows[:, _window(0, stride_h, out_h), _window(0, stride_w, out_w)]
+        windows = windows[:, window_slice(0, stride_h, out_h), window_slice(0, stride_w, out_w)]
         cols[...] = windows.transpose(0, 1, 2, 4, 5, 3)
         return
     for p in range(kernel_h):
-        rows = _window(p, stride_h, out_h)
+        rows = window_slice(p, stride_h, out_h)
         for q in range(kernel_w):
-            cols[:, :, :, p, q, :] = x_pad[:, rows, _window(q, stride_w, out_w), :]
+            cols[:, :, :, p, q, :] = x_pad[:, rows, window_slice(q, stride_w, out_w), :]
 
 
 def conv_nhwc_forward(
@@ -94,20 +83,20 @@ def conv_nhwc_forward(
     stride_h, stride_w, pad_h, pad_w = settings
     num_images, height, width, channels = x.shape
     num_filters, _, kernel_h, kernel_w = w.shape
-    out_h = 1 + (height + 2 * pad_h - kernel_h) // stride_h
-    out_w = 1 + (width + 2 * pad_w - kernel_w) // stride_w
+    out_h = conv_output_size(height, kernel_h, stride_h, pad_h)
+    out_w = conv_output_size(width, kernel_w, stride_w, pad_w)
     xp = get_array_module(x, w, b)
     dtype = xp.result_type(x, w, b)
     if pad_h or pad_w:
         padded_shape = (num_images, height + 2 * pad_h, width + 2 * pad_w, channels)
         # the border is zeroed once; only the inside is written on later calls
-        x_pad, _ = _zeroed_once(workspace, "x_pad", padded_shape, dtype, xp)
+        x_pad, _ = zeroed_once(workspace, "x_pad", padded_shape, dtype, xp)
         x_pad[:, pad_h : pad_h + height, pad_w : pad_w + width, :] = x
     else:
         x_pad = x
     field = kernel_h * kernel_w * channels
     num_rows = num_images * out_h * out_w
-    cols, new = _zeroed_once(workspace, "cols", (num_rows, field + 1), dtype, xp)
+    cols, new = zeroed_once(workspace, "cols", (num_rows, field + 1), dtype, xp)
     if new:
         cols[:, field] = 1  # the bias column; the rest is overwritten on every call
     if pool_blocks:
@@ -122,10 +111,10 @@ def conv_nhwc_forward(
     else:
         fields = cols[:, :field].reshape(num_images, out_h, out_w, kernel_h, kernel_w, channels)
         _im2col(x_pad, fields, stride_h, stride_w)
-    w_ext = _scratch(workspace, "w_ext", (num_filters, field + 1), dtype, xp)
+    w_ext = scratch(workspace, "w_ext", (num_filters, field + 1), dtype, xp)
     w_ext[:, :field] = w.transpose(0, 2, 3, 1).reshape(num_filters, field)  # rows like cols
     w_ext[:, field] = b
-    out = _scratch(workspace, "out", (num_rows, num_filters), dtype, xp)
+    out = scratch(workspace, "out", (num_rows, num_filters), dtype, xp)
     xp.matmul(cols, w_ext.T, out=out)
     cache = (tuple(x.shape), tuple(w.shape), cols, w_ext, settings, workspace)
     if pool_blocks:
@@ -156,7 +145,7 @@ def conv_nhwc_backward(
     blocked = dout.ndim == 5
     dtype = xp.result_type(dout, w_ext)
     dout_mat = xp.ascontiguousarray(dout).reshape(-1, num_filters)  # (N*H'*W', F)
-    dw_ext = _scratch(workspace, "dw_ext", (num_filters, field + 1), dtype, xp)
+    dw_ext = scratch(workspace, "dw_ext", (num_filters, field + 1), dtype, xp)
     xp.matmul(dout_mat.T, cols, out=dw_ext)  # (F, HH*WW*C + 1): dw, then db = sum of dout
     db = store(dw_ext[:, field], db_out)
     dw_view = dw_ext[:, :field].reshape(num_filters, kernel_h, kernel_w, channels)
@@ -170,12 +159,12 @@ def conv_nhwc_backward(
             for q in range(2):
                 dout_image[:, p::2, q::2] = dout[2 * p + q]
         dout_mat = dout_image.reshape(-1, num_filters)
-    out_h = (height + 2 * pad_h - kernel_h) // stride_h + 1
-    out_w = (width + 2 * pad_w - kernel_w) // stride_w + 1
+    out_h = conv_output_size(height, kernel_h, stride_h, pad_h)
+    out_w = conv_output_size(width, kernel_w, stride_w, pad_w)
     # col2im one kernel offset at a time: dx[rows(p), cols(q)] += dout_mat @ w[:, :, p, q], over
     # the output positions whose input position (p + s i - pad) lies inside x (not the padding).
     w_by_offset = w_ext[:, :field].reshape(num_filters, kernel_h, kernel_w, channels)
-    dx = _scratch(workspace, "dx", (num_images, height, width, channels), dtype, xp)
+    dx = scratch(workspace, "dx", (num_images, height, width, channels), dtype, xp)
     row_parts = [_inside(p, stride_h, pad_h, out_h, height) for p in range(kernel_h)]
     col_parts = [_inside(q, stride_w, pad_w, out_w, width) for q in range(kernel_w)]
     offsets = [
@@ -195,7 +184,7 @@ def conv_nhwc_backward(
         offsets.insert(0, full[0])
     else:
         dx[...] = 0
-    dcols = _scratch(workspace, "dcols", (dout_mat.shape[0], channels), dtype, xp)
+    dcols = scratch(workspace, "dcols", (dout_mat.shape[0], channels), dtype, xp)
     dcols_4d = dcols.reshape(num_images, out_h, out_w, channels)
     for index, (p, q) in enumerate(offsets):
         xp.matmul(dout_mat, w_by_offset[:, p, q, :], out=dcols)

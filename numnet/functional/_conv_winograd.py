@@ -45,37 +45,35 @@ Rounding differs from im2col's (the transforms add and subtract before multiplyi
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from numnet.functional._backend import get_array_module, store
+import numpy as np
+
+from numnet.functional._backend import get_array_module
+from numnet.functional._kernel_utils import scratch, store, window_slice, zeroed_once
 
 _B_T = ((1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1))
 _G = ((1, 0, 0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0, 0, 1))
 _A_T = ((1, 1, 1, 0), (0, 1, -1, -1))
 
 
+@functools.lru_cache(maxsize=8)
 def transform_matrices(xp: Any, dtype: Any) -> tuple[Any, Any, Any]:
-    """``(B^T kron B^T, G kron G, A^T kron A^T)``: (16, 16), (16, 9), (4, 16) in ``dtype``."""
+    """``(B^T kron B^T, G kron G, A^T kron A^T)``: (16, 16), (16, 9), (4, 16) in ``dtype``.
+
+    Made once per array module and dtype (every forward and backward uses them); never written.
+    """
     b_t, g, a_t = (xp.asarray(m, dtype=dtype) for m in (_B_T, _G, _A_T))
     return xp.kron(b_t, b_t), xp.kron(g, g), xp.kron(a_t, a_t)
 
 
-def _scratch(workspace: Any, name: str, shape: tuple[int, ...], dtype: Any, xp: Any) -> Any:
-    if workspace is None:
-        return xp.empty(shape, dtype=dtype)
-    return workspace.get(name, shape, dtype, xp)
+def winograd_filters(w: Any, g_g: Any) -> Any:
+    """``U = G g G^T`` of every (filter, channel) pair: (16, C, F) from ``w`` (F, C, 3, 3).
 
-
-def _tiles(offset: int, count: int) -> slice:
-    """Rows (or columns) ``offset, offset + 2, ..., offset + 2 (count - 1)``: one per tile."""
-    return slice(offset, offset + 2 * count - 1, 2)
-
-
-def winograd_filters(w: Any) -> Any:
-    """``U = G g G^T`` of every (filter, channel) pair: (16, C, F) from ``w`` (F, C, 3, 3)."""
-    xp = get_array_module(w)
+    ``g_g`` is ``G kron G`` (16, 9) from :func:`transform_matrices`.
+    """
     num_filters, channels = w.shape[0], w.shape[1]
-    _, g_g, _ = transform_matrices(xp, w.dtype)
     taps = w.transpose(2, 3, 1, 0).reshape(9, channels * num_filters)  # (3*3, C*F)
     return (g_g @ taps).reshape(16, channels, num_filters)
 
@@ -100,37 +98,35 @@ def winograd_forward(
     tiles_h, tiles_w = (out_h + 1) // 2, (out_w + 1) // 2
     xp = get_array_module(x, w, b)
     dtype = xp.result_type(x, w, b)
-    b_b, _, a_a = transform_matrices(xp, dtype)
+    b_b, g_g, a_a = transform_matrices(xp, np.dtype(dtype))
     padded_shape = (num_images, 2 * tiles_h + 2, 2 * tiles_w + 2, channels)
-    if workspace is None:
-        x_pad = xp.zeros(padded_shape, dtype=dtype)
-    else:
-        x_pad, _ = workspace.zeros("wg_x_pad", padded_shape, dtype, xp)  # border zeroed once
+    x_pad, _ = zeroed_once(workspace, "wg_x_pad", padded_shape, dtype, xp)  # border zeroed once
     x_pad[:, pad : pad + height, pad : pad + width, :] = x
     # D: the 16 entries (a, c) of every tile's 4x4 input patch; then V = (B^T kron B^T) D
     num_tiles = num_images * tiles_h * tiles_w
-    patches = _scratch(workspace, "wg_d", (16, num_tiles * channels), dtype, xp)
+    patches = scratch(workspace, "wg_d", (16, num_tiles * channels), dtype, xp)
     patches_6d = patches.reshape(4, 4, num_images, tiles_h, tiles_w, channels)
     for a in range(4):
-        rows = x_pad[:, _tiles(a, tiles_h)]
+        rows = x_pad[:, window_slice(a, 2, tiles_h)]
         for c in range(4):
-            patches_6d[a, c] = rows[:, :, _tiles(c, tiles_w)]
-    v = _scratch(workspace, "wg_v", (16, num_tiles * channels), dtype, xp)
+            patches_6d[a, c] = rows[:, :, window_slice(c, 2, tiles_w)]
+    v = scratch(workspace, "wg_v", (16, num_tiles * channels), dtype, xp)
     xp.matmul(b_b, patches, out=v)
     v = v.reshape(16, num_tiles, channels)
-    u = winograd_filters(w.astype(dtype, copy=False))
-    m = _scratch(workspace, "wg_m", (16, num_tiles, num_filters), dtype, xp)
+    u = winograd_filters(w.astype(dtype, copy=False), g_g)
+    m = scratch(workspace, "wg_m", (16, num_tiles, num_filters), dtype, xp)
     xp.matmul(v, u, out=m)
     # Y = (A^T kron A^T) M: the 4 outputs (r, s) of every tile, scattered into the image
-    y = _scratch(workspace, "wg_y", (4, num_tiles * num_filters), dtype, xp)
+    y = scratch(workspace, "wg_y", (4, num_tiles * num_filters), dtype, xp)
     xp.matmul(a_a, m.reshape(16, -1), out=y)
-    cache = (tuple(x.shape), tuple(w.shape), v, u, pad, workspace)
+    # laid out like conv_nhwc_forward's cache, so check_conv_dout reads either
+    cache = (tuple(x.shape), tuple(w.shape), v, u, (1, 1, pad, pad), workspace)
     if pool_blocks:
         blocks = y.reshape(4, num_images, tiles_h, tiles_w, num_filters)
         blocks += b
         return blocks, cache
     y_6d = y.reshape(2, 2, num_images, tiles_h, tiles_w, num_filters)
-    out_full = _scratch(
+    out_full = scratch(
         workspace, "wg_out", (num_images, 2 * tiles_h, 2 * tiles_w, num_filters), dtype, xp
     )
     for r in range(2):
@@ -149,7 +145,7 @@ def winograd_backward(
     Returns ``(dx, dw, db)``: dx (N, H, W, C) C-contiguous (None unless ``need_dx``), dw
     (F, C, 3, 3), db (F,); ``dw_out``/``db_out`` are optional arrays to write them into.
     """
-    x_shape, w_shape, v, u, pad, workspace = cache
+    x_shape, w_shape, v, u, (_, _, pad, _), workspace = cache
     num_images, height, width, channels = x_shape
     num_filters = w_shape[0]
     blocked = dout.ndim == 5
@@ -161,20 +157,20 @@ def winograd_backward(
     num_tiles = num_images * tiles_h * tiles_w
     xp = get_array_module(dout, v)
     dtype = xp.result_type(dout, v)
-    b_b, g_g, a_a = transform_matrices(xp, dtype)
+    b_b, g_g, a_a = transform_matrices(xp, np.dtype(dtype))
     db = store(dout.reshape(-1, num_filters).sum(axis=0, dtype=dtype), db_out)
     # dY: the 4 output gradients (r, s) of every tile (zero past an odd edge), then
     # dM = (A^T kron A^T)^T dY
     if blocked:  # already the tiles' outputs (r, s), block 2 r + s
         dy = xp.ascontiguousarray(dout, dtype=dtype).reshape(4, num_tiles * num_filters)
     else:
-        dy = _scratch(workspace, "wg_dy", (4, num_tiles * num_filters), dtype, xp)
+        dy = scratch(workspace, "wg_dy", (4, num_tiles * num_filters), dtype, xp)
         _gather_tile_outputs(dout, dy.reshape(2, 2, num_images, tiles_h, tiles_w, num_filters))
-    dm = _scratch(workspace, "wg_dm", (16, num_tiles * num_filters), dtype, xp)
+    dm = scratch(workspace, "wg_dm", (16, num_tiles * num_filters), dtype, xp)
     xp.matmul(a_a.T, dy, out=dm)
     dm = dm.reshape(16, num_tiles, num_filters)
     # dU_k = V_k^T dM_k; dg = (G kron G)^T dU
-    du = _scratch(workspace, "wg_du", (16, channels, num_filters), dtype, xp)
+    du = scratch(workspace, "wg_du", (16, channels, num_filters), dtype, xp)
     for k in range(16):
         xp.matmul(v[k].T, dm[k], out=du[k])
     dg = g_g.T @ du.reshape(16, -1)  # (9, C*F)
@@ -183,19 +179,19 @@ def winograd_backward(
     if not need_dx:
         return None, dw, db
     # dV_k = dM_k U_k^T; dD = (B^T kron B^T)^T dV, scatter-added into the overlapping patches
-    dv = _scratch(workspace, "wg_dv", (16, num_tiles, channels), dtype, xp)
+    dv = scratch(workspace, "wg_dv", (16, num_tiles, channels), dtype, xp)
     xp.matmul(dm, xp.ascontiguousarray(u.transpose(0, 2, 1)), out=dv)
-    dpatches = _scratch(workspace, "wg_dd", (16, num_tiles * channels), dtype, xp)
+    dpatches = scratch(workspace, "wg_dd", (16, num_tiles * channels), dtype, xp)
     xp.matmul(b_b.T, dv.reshape(16, -1), out=dpatches)
     dpatches_6d = dpatches.reshape(4, 4, num_images, tiles_h, tiles_w, channels)
     padded_shape = (num_images, 2 * tiles_h + 2, 2 * tiles_w + 2, channels)
-    dx_pad = _scratch(workspace, "wg_dx_pad", padded_shape, dtype, xp)
+    dx_pad = scratch(workspace, "wg_dx_pad", padded_shape, dtype, xp)
     dx_pad[...] = 0
     for a in range(4):
-        rows = dx_pad[:, _tiles(a, tiles_h)]
+        rows = dx_pad[:, window_slice(a, 2, tiles_h)]
         for c in range(4):
-            rows[:, :, _tiles(c, tiles_w)] += dpatches_6d[a, c]
-    dx = _scratch(workspace, "wg_dx", tuple(x_shape), dtype, xp)
+            rows[:, :, window_slice(c, 2, tiles_w)] += dpatches_6d[a, c]
+    dx = scratch(workspace, "wg_dx", tuple(x_shape), dtype, xp)
     dx[...] = dx_pad[:, pad : pad + height, pad : pad + width]
     return dx, dw, db
 

@@ -18,18 +18,9 @@ from __future__ import annotations
 from typing import Any
 
 from numnet.functional._backend import get_array_module
+from numnet.functional._kernel_utils import scratch, window_slice
 
 PoolSettings = tuple[int, int, int]
-
-
-def _scratch(workspace: Any, name: str, shape: tuple[int, ...], dtype: Any, xp: Any) -> Any:
-    if workspace is None:
-        return xp.empty(shape, dtype=dtype)
-    return workspace.get(name, shape, dtype, xp)
-
-
-def _window(offset: int, stride: int, size: int) -> slice:
-    return slice(offset, offset + stride * (size - 1) + 1, stride)
 
 
 def max_pool_nhwc_forward(
@@ -46,13 +37,15 @@ def max_pool_nhwc_forward(
     out_w = 1 + (width - pool_w) // stride
     xp = get_array_module(x)
     out_shape = (num_images, out_h, out_w, channels)
-    out = _scratch(workspace, "out", out_shape, x.dtype, xp)
+    out = scratch(workspace, "out", out_shape, x.dtype, xp)
     offsets = [(p, q) for p in range(pool_h) for q in range(pool_w)]
     disjoint = stride >= pool_h and stride >= pool_w
     beats = None
     if train and disjoint and len(offsets) > 1:
-        beats = _scratch(workspace, "beats", (len(offsets) - 1, *out_shape), bool, xp)
-    windows = [x[:, _window(p, stride, out_h), _window(q, stride, out_w), :] for p, q in offsets]
+        beats = scratch(workspace, "beats", (len(offsets) - 1, *out_shape), bool, xp)
+    windows = [
+        x[:, window_slice(p, stride, out_h), window_slice(q, stride, out_w), :] for p, q in offsets
+    ]
     _running_max(windows, out, beats)
     return out, (x, out, settings, workspace, beats)
 
@@ -78,10 +71,10 @@ def max_pool_blocks_forward(
     :func:`max_pool_blocks_backward`. Same tie rule as :func:`max_pool_nhwc_forward`.
     """
     xp = get_array_module(x_blocks)
-    out = _scratch(workspace, "out", tuple(x_blocks.shape[1:]), x_blocks.dtype, xp)
+    out = scratch(workspace, "out", tuple(x_blocks.shape[1:]), x_blocks.dtype, xp)
     beats = None
     if train:
-        beats = _scratch(workspace, "beats", (3, *x_blocks.shape[1:]), bool, xp)
+        beats = scratch(workspace, "beats", (3, *x_blocks.shape[1:]), bool, xp)
     _running_max(list(x_blocks), out, beats)
     return out, (tuple(x_blocks.shape), x_blocks.dtype, workspace, beats)
 
@@ -90,7 +83,7 @@ def max_pool_blocks_backward(dout: Any, cache: tuple) -> Any:
     """Gradient (4, N, H', W', C), in blocks, of :func:`max_pool_blocks_forward` for ``dout``."""
     shape, _, workspace, beats = cache
     xp = get_array_module(dout)
-    dx_blocks = _scratch(workspace, "dx", shape, dout.dtype, xp)
+    dx_blocks = scratch(workspace, "dx", shape, dout.dtype, xp)
     if beats is None:
         raise RuntimeError("max_pool_blocks_backward needs the cache of a train=True forward")
     _route_first_max(dout, list(dx_blocks), beats, workspace)
@@ -102,7 +95,7 @@ def max_pool_nhwc_backward(dout: Any, cache: tuple) -> Any:
     x, out, (pool_h, pool_w, stride), workspace, beats = cache
     xp = get_array_module(dout, x)
     out_h, out_w = out.shape[1], out.shape[2]
-    dx = _scratch(workspace, "dx", tuple(x.shape), dout.dtype, xp)
+    dx = scratch(workspace, "dx", tuple(x.shape), dout.dtype, xp)
     disjoint = stride >= pool_h and stride >= pool_w
     covered = disjoint and stride == pool_h == pool_w
     covered = covered and x.shape[1] == out_h * stride and x.shape[2] == out_w * stride
@@ -112,15 +105,18 @@ def max_pool_nhwc_backward(dout: Any, cache: tuple) -> Any:
     if disjoint:
         if beats is None and len(offsets) > 1:
             raise RuntimeError("max_pool_nhwc_backward needs the cache of a train=True forward")
-        targets = [dx[:, _window(p, stride, out_h), _window(q, stride, out_w)] for p, q in offsets]
+        targets = [
+            dx[:, window_slice(p, stride, out_h), window_slice(q, stride, out_w)]
+            for p, q in offsets
+        ]
         _route_first_max(dout, targets, beats, workspace)
         return dx
-    hit = _scratch(workspace, "hit", tuple(out.shape), bool, xp)
-    unrouted = _scratch(workspace, "unrouted", tuple(out.shape), bool, xp)
-    routed = _scratch(workspace, "routed", tuple(out.shape), dx.dtype, xp)
+    hit = scratch(workspace, "hit", tuple(out.shape), bool, xp)
+    unrouted = scratch(workspace, "unrouted", tuple(out.shape), bool, xp)
+    routed = scratch(workspace, "routed", tuple(out.shape), dx.dtype, xp)
     last = len(offsets) - 1
     for index, (p, q) in enumerate(offsets):
-        rows, columns = _window(p, stride, out_h), _window(q, stride, out_w)
+        rows, columns = window_slice(p, stride, out_h), window_slice(q, stride, out_w)
         xp.equal(x[:, rows, columns, :], out, out=hit)
         if index > 0:
             hit &= unrouted
@@ -140,8 +136,8 @@ def _route_first_max(dout: Any, targets: list, beats: Any, workspace: Any) -> No
     0 iff no later window beat it. Going backwards, ``later`` is the OR of the later ``beats``.
     """
     xp = get_array_module(dout)
-    later = _scratch(workspace, "later", tuple(dout.shape), bool, xp)
-    scratch = _scratch(workspace, "mask", tuple(dout.shape), bool, xp)
+    later = scratch(workspace, "later", tuple(dout.shape), bool, xp)
+    mask = scratch(workspace, "mask", tuple(dout.shape), bool, xp)
     last = len(targets) - 1
     for index in range(last, -1, -1):
         target = targets[index]
@@ -151,9 +147,9 @@ def _route_first_max(dout: Any, targets: list, beats: Any, workspace: Any) -> No
             xp.multiply(dout, beats[index - 1], out=target)
             later[...] = beats[index - 1]
         elif index > 0:
-            xp.greater(beats[index - 1], later, out=scratch)  # beat the earlier, not beaten later
-            xp.multiply(dout, scratch, out=target)
+            xp.greater(beats[index - 1], later, out=mask)  # beat the earlier, not beaten later
+            xp.multiply(dout, mask, out=target)
             later |= beats[index - 1]
         else:
-            xp.logical_not(later, out=scratch)
-            xp.multiply(dout, scratch, out=target)
+            xp.logical_not(later, out=mask)
+            xp.multiply(dout, mask, out=target)

@@ -16,6 +16,7 @@ from typing import Any
 from numnet.functional._backend import get_array_module
 from numnet.functional._checks import check_float, check_ndim, check_shape
 from numnet.functional._conv_nhwc import conv_nhwc_backward, conv_nhwc_forward
+from numnet.functional._kernel_utils import conv_output_size
 
 
 def _int_setting(conv_param: dict, key: str, fallback: str, default: int, minimum: int) -> int:
@@ -64,8 +65,8 @@ def check_conv_args(x: Any, w: Any, b: Any, conv_param: dict) -> tuple[int, int,
         )
     check_shape("b", b, (num_filters,), "(F,)")
     stride_h, stride_w, pad_h, pad_w = _conv_settings(conv_param)
-    out_h = 1 + (height + 2 * pad_h - kernel_h) // stride_h
-    out_w = 1 + (width + 2 * pad_w - kernel_w) // stride_w
+    out_h = conv_output_size(height, kernel_h, stride_h, pad_h)
+    out_w = conv_output_size(width, kernel_w, stride_w, pad_w)
     if out_h <= 0 or out_w <= 0:
         raise ValueError(
             f"filter {kernel_h}x{kernel_w} does not fit input {height}x{width} with pad "
@@ -81,8 +82,8 @@ def check_conv_dout(dout: Any, cache: tuple) -> None:
     stride_h, stride_w, pad_h, pad_w = settings
     num_images, height, width, _ = x_shape  # the cache holds the channel-last shape
     num_filters, _, kernel_h, kernel_w = w_shape
-    out_h = 1 + (height + 2 * pad_h - kernel_h) // stride_h
-    out_w = 1 + (width + 2 * pad_w - kernel_w) // stride_w
+    out_h = conv_output_size(height, kernel_h, stride_h, pad_h)
+    out_w = conv_output_size(width, kernel_w, stride_w, pad_w)
     check_ndim("dout", dout, 4, "(N, F, H', W')")
     check_shape("dout", dout, (num_images, num_filters, out_h, out_w), "(N, F, H', W')")
 

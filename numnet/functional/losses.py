@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -53,9 +54,7 @@ def softmax_loss(x: Any, y: Any, label_smoothing: float = 0.0) -> tuple[float, A
 
 def check_label_smoothing(value: Any) -> float:
     """Return ``value`` as a float in [0, 1), or raise ``ValueError`` naming the problem."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
-        raise ValueError(f"label_smoothing must be a number in [0, 1), got {value!r}")
-    if not 0 <= value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
         raise ValueError(f"label_smoothing must be a number in [0, 1), got {value!r}")
     return float(value)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from numnet.functional._backend import get_array_module
 from numnet.functional._checks import check_float, check_ndim, check_shape
+from numnet.functional._kernel_utils import window_slice
 
 
 def _pool_settings(pool_param: dict) -> tuple[int, int, int]:
@@ -49,11 +50,6 @@ def _output_size(x: Any, pool_param: dict) -> tuple[int, int, int, int, int]:
     return pool_h, pool_w, stride, out_h, out_w
 
 
-def _window_slice(offset: int, stride: int, size: int) -> slice:
-    """Input positions at ``offset`` inside each of ``size`` windows placed ``stride`` apart."""
-    return slice(offset, offset + stride * (size - 1) + 1, stride)
-
-
 def max_pool_forward(x: Any, pool_param: dict) -> tuple[Any, tuple]:
     """Max pooling.
 
@@ -82,13 +78,13 @@ def max_pool_forward(x: Any, pool_param: dict) -> tuple[Any, tuple]:
     """
     pool_h, pool_w, stride, out_h, out_w = _output_size(x, pool_param)
     xp = get_array_module(x)
-    rows0, cols0 = _window_slice(0, stride, out_h), _window_slice(0, stride, out_w)
+    rows0, cols0 = window_slice(0, stride, out_h), window_slice(0, stride, out_w)
     out = xp.array(x[:, :, rows0, cols0], copy=True)
     for p in range(pool_h):
-        rows = _window_slice(p, stride, out_h)
+        rows = window_slice(p, stride, out_h)
         for q in range(pool_w):
             if p or q:
-                xp.maximum(out, x[:, :, rows, _window_slice(q, stride, out_w)], out=out)
+                xp.maximum(out, x[:, :, rows, window_slice(q, stride, out_w)], out=out)
     return out, (x, out, (pool_h, pool_w, stride))
 
 
@@ -127,9 +123,9 @@ def max_pool_backward(dout: Any, cache: tuple) -> Any:
     disjoint = stride >= pool_h and stride >= pool_w
     routed = None if disjoint else xp.empty(out.shape, dtype=dx.dtype)
     for p in range(pool_h):
-        rows = _window_slice(p, stride, out_h)
+        rows = window_slice(p, stride, out_h)
         for q in range(pool_w):
-            columns = _window_slice(q, stride, out_w)
+            columns = window_slice(q, stride, out_w)
             xp.equal(x[:, :, rows, columns], out, out=hit)
             hit &= unrouted
             if disjoint:  # each input position lies in at most one window: write, don't add
@@ -168,13 +164,13 @@ def avg_pool_forward(x: Any, pool_param: dict) -> tuple[Any, tuple]:
     """
     pool_h, pool_w, stride, out_h, out_w = _output_size(x, pool_param)
     xp = get_array_module(x)
-    rows0, cols0 = _window_slice(0, stride, out_h), _window_slice(0, stride, out_w)
+    rows0, cols0 = window_slice(0, stride, out_h), window_slice(0, stride, out_w)
     out = xp.array(x[:, :, rows0, cols0], copy=True)
     for p in range(pool_h):
-        rows = _window_slice(p, stride, out_h)
+        rows = window_slice(p, stride, out_h)
         for q in range(pool_w):
             if p or q:
-                out += x[:, :, rows, _window_slice(q, stride, out_w)]
+                out += x[:, :, rows, window_slice(q, stride, out_w)]
     out *= out.dtype.type(1.0 / (pool_h * pool_w))
     return out, (tuple(x.shape), (pool_h, pool_w, stride))
 
@@ -209,7 +205,7 @@ def avg_pool_backward(dout: Any, cache: tuple) -> Any:
     share = dout * dout.dtype.type(1.0 / (pool_h * pool_w))
     dx = xp.zeros(x_shape, dtype=dout.dtype)
     for p in range(pool_h):
-        rows = _window_slice(p, stride, out_h)
+        rows = window_slice(p, stride, out_h)
         for q in range(pool_w):
-            dx[:, :, rows, _window_slice(q, stride, out_w)] += share
+            dx[:, :, rows, window_slice(q, stride, out_w)] += share
     return dx

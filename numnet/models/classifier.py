@@ -15,7 +15,7 @@ import numpy as np
 from numnet.errors import ConfigError
 from numnet.functional._backend import get_array_module
 from numnet.functional._checks import check_labels
-from numnet.functional.losses import softmax_loss_unchecked
+from numnet.functional.losses import check_label_smoothing, softmax_loss_unchecked
 from numnet.nn import Dropout, Sequential
 from numnet.nn.flat import FlatArrays
 
@@ -58,9 +58,10 @@ def check_reg(value: Any) -> float:
 
 def check_smoothing(value: Any) -> float:
     """Return the label smoothing epsilon as a float in [0, 1), or raise ``ConfigError``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ConfigError(f"label_smoothing must be a number in [0, 1), got {value!r}")
-    return float(value)
+    try:
+        return check_label_smoothing(value)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def check_weight_scale(value: Any) -> float | None:

@@ -73,11 +73,7 @@ def _keep_channels_last(layers: list[Module]) -> None:
             # A convolution followed by a 2x2 max pool hands it the four window positions as
             # contiguous blocks (see Conv2d.pool_blocks_out).
             following = layers[index + 1] if index + 1 < len(layers) else None
-            layer.pool_blocks_out = (
-                isinstance(following, MaxPool2d)
-                and following.pool_param["pool_height"] == following.pool_param["pool_width"] == 2
-                and following.pool_param["stride"] == 2
-            )
+            layer.pool_blocks_out = isinstance(following, MaxPool2d) and following.is_2x2_stride_2()
             first = False
         elif isinstance(layer, MaxPool2d | Flatten):
             layer.channels_last = not first

@@ -7,6 +7,7 @@ import numpy as np
 from numnet.functional._backend import get_array_module
 from numnet.functional._conv_nhwc import conv_nhwc_backward, conv_nhwc_forward
 from numnet.functional._conv_winograd import winograd_backward, winograd_forward
+from numnet.functional._kernel_utils import conv_output_size
 from numnet.functional.conv import check_conv_args, check_conv_dout
 from numnet.init import init_weight
 from numnet.nn.module import Module
@@ -60,8 +61,8 @@ class Conv2d(Module):
     pool_blocks_out : bool
         With ``channels_last_out``: give the output as the four positions of 2x2 pooling windows,
         (4, N, H'/2, W'/2, F), for a following ``MaxPool2d(2)`` (when H' and W' are even;
-        otherwise the output is as usual). False by default; a ``ConvNet`` sets it on its first
-        convolution when a 2x2 max pool follows.
+        otherwise the output is as usual). False by default; a ``ConvNet`` sets it on every
+        convolution that a 2x2, stride-2 max pool follows.
 
     Notes
     -----
@@ -121,7 +122,9 @@ class Conv2d(Module):
         x_nhwc = x_nchw.transpose(0, 2, 3, 1)
         blocks = self.pool_blocks_out and self.channels_last_out
         if blocks:
-            out_h, out_w = _output_hw(x_nhwc.shape, self.kernel_size, settings)
+            stride_h, stride_w, pad_h, pad_w = settings
+            out_h = conv_output_size(x_nhwc.shape[1], self.kernel_size, stride_h, pad_h)
+            out_w = conv_output_size(x_nhwc.shape[2], self.kernel_size, stride_w, pad_w)
             blocks = out_h % 2 == 0 and out_w % 2 == 0
         if self._use_winograd(settings):
             out, cache = winograd_forward(x_nhwc, w, b, settings[2], self.workspace, blocks)
@@ -140,15 +143,11 @@ class Conv2d(Module):
         dx has the input's layout; with ``input_grad=False`` it is not computed.
         """
         algorithm, cache = self._take_cache()
-        x_shape, w_shape = cache[0], cache[1]
+        w_shape = cache[1]
         if self.channels_last_out:
             dout_nhwc = dout
         else:
-            if algorithm == "winograd":  # stride 1, the same padding on both axes
-                pad = cache[4]
-                check_conv_dout(dout, (x_shape, w_shape, None, None, (1, 1, pad, pad), None))
-            else:
-                check_conv_dout(dout, cache)
+            check_conv_dout(dout, cache)
             dout_nhwc = dout.transpose(0, 2, 3, 1)
         dtype = np.result_type(dout, cache[3])
         dw_out = self._take_grad_out("W", w_shape, dtype)
@@ -182,12 +181,3 @@ class Conv2d(Module):
             f"stride={stride}, pad={pad}"
             + ("" if self.algorithm == "auto" else f", algorithm={self.algorithm!r}")
         )
-
-
-def _output_hw(x_shape: tuple, kernel: int, settings: tuple[int, int, int, int]) -> tuple[int, int]:
-    """(H', W') of a convolution of an (N, H, W, C) input."""
-    stride_h, stride_w, pad_h, pad_w = settings
-    return (
-        1 + (x_shape[1] + 2 * pad_h - kernel) // stride_h,
-        1 + (x_shape[2] + 2 * pad_w - kernel) // stride_w,
-    )

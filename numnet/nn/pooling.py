@@ -59,7 +59,7 @@ class MaxPool2d(Module):
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         if not self.channels_last:
             out, cache = max_pool_forward(x, self.pool_param)
-        elif getattr(x, "ndim", 0) == 5 and self._is_2x2_stride_2():
+        elif getattr(x, "ndim", 0) == 5 and self.is_2x2_stride_2():
             out, cache = max_pool_blocks_forward(x, self.workspace, train=train)
             cache = ("blocks", cache)
         else:
@@ -79,7 +79,8 @@ class MaxPool2d(Module):
             return max_pool_blocks_backward(dout, cache[1])
         return max_pool_nhwc_backward(dout, cache)
 
-    def _is_2x2_stride_2(self) -> bool:
+    def is_2x2_stride_2(self) -> bool:
+        """Whether the windows are 2x2 and do not overlap (the pooling-blocks path)."""
         param = self.pool_param
         return param["pool_height"] == param["pool_width"] == param["stride"] == 2
 

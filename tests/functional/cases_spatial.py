@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.functional._conv_winograd import winograd_backward, winograd_forward
 from numnet.functional.conv import conv_backward, conv_forward
 from numnet.functional.pooling import (
     avg_pool_backward,
@@ -18,6 +17,7 @@ from numnet.functional.pooling import (
     max_pool_backward,
     max_pool_forward,
 )
+from numnet.gradcheck import _winograd_nchw_backward, _winograd_nchw_forward
 from tests.functional.layercase import LayerCase
 
 
@@ -102,17 +102,6 @@ def _conv_case(name: str, stride: int, pad: int, kernel: tuple[int, int] | None)
         grad_args=(0, 1, 2),
         torch_fn=_torch_conv,
     )
-
-
-def _winograd_nchw_forward(x, w, b, conv_param):
-    """The Winograd kernel on (N, C, H, W) input, as conv_forward (stride 1, 3x3 filters)."""
-    out, cache = winograd_forward(x.transpose(0, 2, 3, 1), w, b, conv_param["pad"])
-    return np.ascontiguousarray(out.transpose(0, 3, 1, 2)), cache
-
-
-def _winograd_nchw_backward(dout, cache):
-    dx, dw, db = winograd_backward(np.ascontiguousarray(dout.transpose(0, 2, 3, 1)), cache)
-    return np.ascontiguousarray(dx.transpose(0, 3, 1, 2)), dw, db
 
 
 def _winograd_args_maker(pad: int):

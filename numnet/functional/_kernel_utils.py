@@ -1,0 +1,45 @@
+"""Small helpers shared by the channel-last kernels (``_conv_nhwc``, ``_conv_winograd``,
+``_pool_nhwc``) and the pooling layers: scratch arrays, strided window slices, output sizes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from numnet.functional._backend import get_array_module
+
+
+def scratch(workspace: Any, name: str, shape: tuple[int, ...], dtype: Any, xp: Any) -> Any:
+    """An uninitialised array: the workspace's buffer ``name`` or a fresh one."""
+    if workspace is None:
+        return xp.empty(shape, dtype=dtype)
+    return workspace.get(name, shape, dtype, xp)
+
+
+def zeroed_once(workspace: Any, name: str, shape: tuple[int, ...], dtype: Any, xp: Any) -> Any:
+    """(array, new): the workspace's buffer ``name`` (zeros when new) or fresh zeros."""
+    if workspace is None:
+        return xp.zeros(shape, dtype=dtype), True
+    return workspace.zeros(name, shape, dtype, xp)
+
+
+def store(value: Any, out: Any = None) -> Any:
+    """``value`` written into ``out`` when one is given, else copied into a new C-contiguous array.
+
+    For kernels whose callers may pass preallocated gradient arrays (views of one flat buffer).
+    Always a copy: ``value`` may be a view of a scratch buffer that the next call overwrites.
+    """
+    if out is None:
+        return get_array_module(value).array(value, order="C", copy=True)
+    out[...] = value
+    return out
+
+
+def window_slice(offset: int, stride: int, count: int) -> slice:
+    """Positions ``offset, offset + stride, ..., offset + stride (count - 1)``: one per window."""
+    return slice(offset, offset + stride * (count - 1) + 1, stride)
+
+
+def conv_output_size(size: int, kernel: int, stride: int, pad: int) -> int:
+    """Output length of a convolution along one axis: ``1 + (size + 2 pad - kernel) // stride``."""
+    return 1 + (size + 2 * pad - kernel) // stride
