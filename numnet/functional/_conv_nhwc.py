@@ -19,6 +19,7 @@ from typing import Any
 from numnet.functional._backend import get_array_module
 from numnet.functional._kernel_utils import (
     conv_output_size,
+    positions_inside,
     scratch,
     store,
     window_slice,
@@ -32,21 +33,8 @@ Settings = tuple[int, int, int, int]
 _MIN_ROW_COPY = 16
 
 
-def _inside(offset: int, stride: int, pad: int, out_size: int, size: int) -> Any:
-    """(output slice, input slice) of the positions ``offset + stride * i - pad`` inside [0, size).
-
-    None when no output position of this kernel offset reads inside the input (only padding).
-    """
-    first = max(0, -(-(pad - offset) // stride))  # ceil((pad - offset) / stride), at least 0
-    last = min(out_size - 1, (size - 1 + pad - offset) // stride)
-    if last < first:
-        return None
-    start = offset + stride * first - pad
-    return slice(first, last + 1), window_slice(start, stride, last - first + 1)
-
-
 def _covers(part: Any, size: int) -> bool:
-    """Whether an input slice from :func:`_inside` is every position ``0 .. size - 1``."""
+    """Whether an input slice from :func:`positions_inside` is every position ``0 .. size - 1``."""
     window = part[1]
     return window.step == 1 and window.start == 0 and window.stop == size
 
@@ -165,8 +153,8 @@ def conv_nhwc_backward(
     # the output positions whose input position (p + s i - pad) lies inside x (not the padding).
     w_by_offset = w_ext[:, :field].reshape(num_filters, kernel_h, kernel_w, channels)
     dx = scratch(workspace, "dx", (num_images, height, width, channels), dtype, xp)
-    row_parts = [_inside(p, stride_h, pad_h, out_h, height) for p in range(kernel_h)]
-    col_parts = [_inside(q, stride_w, pad_w, out_w, width) for q in range(kernel_w)]
+    row_parts = [positions_inside(p, stride_h, pad_h, out_h, height) for p in range(kernel_h)]
+    col_parts = [positions_inside(q, stride_w, pad_w, out_w, width) for q in range(kernel_w)]
     offsets = [
         (p, q)
         for p in range(kernel_h)

@@ -31,7 +31,10 @@ Backward pass (each transform is linear, so its gradient is the transposed trans
     dM_k = A dY A^T     (per tile, from the 2x2 output gradient)
     dU_k = V_k^T @ dM_k           dg = G^T dU G    -> dw
     dV_k = dM_k @ U_k^T           dd = B dV B^T    -> scatter-added into the overlapping patches
-    db   = sum of dY over images and positions
+    db   = sum of dY over images and positions = sum over tiles of dM at point (1, 1)
+
+The bias enters the same way: A^T's column 1 is (1, 1), so every output of a tile takes M at
+point (1, 1) once, and ``M_(1,1) += b`` adds b to all four (a pass over 1/16 of M, not the output).
 
 Over the 16 entries of a tile, each 2-D transform is one small matrix: ``vec(B^T d B) = (B^T kron
 B^T) vec(d)`` (row-major ``vec``), and likewise ``A^T kron A^T`` (4 x 16) for the output and
@@ -51,11 +54,15 @@ from typing import Any
 import numpy as np
 
 from numnet.functional._backend import get_array_module
-from numnet.functional._kernel_utils import scratch, store, window_slice, zeroed_once
+from numnet.functional._kernel_utils import positions_inside, scratch, store
 
 _B_T = ((1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1))
 _G = ((1, 0, 0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0, 0, 1))
 _A_T = ((1, 1, 1, 0), (0, 1, -1, -1))
+# Winograd point (1, 1): column 1 of A^T is (1, 1), so A^T kron A^T gives each of a tile's four
+# outputs M at this point once. Adding the bias there adds it to every output, and the bias
+# gradient (the sum of dY) is the sum of dM there: passes over 1/16 of M instead of the output.
+_BIAS_POINT = 4 * 1 + 1
 
 
 @functools.lru_cache(maxsize=8)
@@ -99,32 +106,29 @@ def winograd_forward(
     xp = get_array_module(x, w, b)
     dtype = xp.result_type(x, w, b)
     b_b, g_g, a_a = transform_matrices(xp, np.dtype(dtype))
-    padded_shape = (num_images, 2 * tiles_h + 2, 2 * tiles_w + 2, channels)
-    x_pad, _ = zeroed_once(workspace, "wg_x_pad", padded_shape, dtype, xp)  # border zeroed once
-    x_pad[:, pad : pad + height, pad : pad + width, :] = x
-    # D: the 16 entries (a, c) of every tile's 4x4 input patch; then V = (B^T kron B^T) D
+    # D: the 16 entries (a, c) of every tile's 4x4 input patch (zero in the padding); then
+    # V = (B^T kron B^T) D
     num_tiles = num_images * tiles_h * tiles_w
     patches = scratch(workspace, "wg_d", (16, num_tiles * channels), dtype, xp)
     patches_6d = patches.reshape(4, 4, num_images, tiles_h, tiles_w, channels)
+    row_parts, col_parts = _patch_parts(pad, tiles_h, height), _patch_parts(pad, tiles_w, width)
     for a in range(4):
-        rows = x_pad[:, window_slice(a, 2, tiles_h)]
         for c in range(4):
-            patches_6d[a, c] = rows[:, :, window_slice(c, 2, tiles_w)]
+            _gather_patch_entry(x, patches_6d[a, c], row_parts[a], col_parts[c])
     v = scratch(workspace, "wg_v", (16, num_tiles * channels), dtype, xp)
     xp.matmul(b_b, patches, out=v)
     v = v.reshape(16, num_tiles, channels)
     u = winograd_filters(w.astype(dtype, copy=False), g_g)
     m = scratch(workspace, "wg_m", (16, num_tiles, num_filters), dtype, xp)
     xp.matmul(v, u, out=m)
+    m[_BIAS_POINT] += b  # every output of a tile is +1 times M at this point: adds the bias
     # Y = (A^T kron A^T) M: the 4 outputs (r, s) of every tile, scattered into the image
     y = scratch(workspace, "wg_y", (4, num_tiles * num_filters), dtype, xp)
     xp.matmul(a_a, m.reshape(16, -1), out=y)
     # laid out like conv_nhwc_forward's cache, so check_conv_dout reads either
     cache = (tuple(x.shape), tuple(w.shape), v, u, (1, 1, pad, pad), workspace)
     if pool_blocks:
-        blocks = y.reshape(4, num_images, tiles_h, tiles_w, num_filters)
-        blocks += b
-        return blocks, cache
+        return y.reshape(4, num_images, tiles_h, tiles_w, num_filters), cache
     y_6d = y.reshape(2, 2, num_images, tiles_h, tiles_w, num_filters)
     out_full = scratch(
         workspace, "wg_out", (num_images, 2 * tiles_h, 2 * tiles_w, num_filters), dtype, xp
@@ -132,7 +136,6 @@ def winograd_forward(
     for r in range(2):
         for s in range(2):
             out_full[:, r::2, s::2] = y_6d[r, s]
-    out_full += b
     return out_full[:, :out_h, :out_w], cache
 
 
@@ -158,7 +161,6 @@ def winograd_backward(
     xp = get_array_module(dout, v)
     dtype = xp.result_type(dout, v)
     b_b, g_g, a_a = transform_matrices(xp, np.dtype(dtype))
-    db = store(dout.reshape(-1, num_filters).sum(axis=0, dtype=dtype), db_out)
     # dY: the 4 output gradients (r, s) of every tile (zero past an odd edge), then
     # dM = (A^T kron A^T)^T dY
     if blocked:  # already the tiles' outputs (r, s), block 2 r + s
@@ -169,6 +171,7 @@ def winograd_backward(
     dm = scratch(workspace, "wg_dm", (16, num_tiles * num_filters), dtype, xp)
     xp.matmul(a_a.T, dy, out=dm)
     dm = dm.reshape(16, num_tiles, num_filters)
+    db = store(dm[_BIAS_POINT].sum(axis=0, dtype=dtype), db_out)  # the sum of each tile's dY
     # dU_k = V_k^T dM_k; dg = (G kron G)^T dU
     du = scratch(workspace, "wg_du", (16, channels, num_filters), dtype, xp)
     for k in range(16):
@@ -184,15 +187,9 @@ def winograd_backward(
     dpatches = scratch(workspace, "wg_dd", (16, num_tiles * channels), dtype, xp)
     xp.matmul(b_b.T, dv.reshape(16, -1), out=dpatches)
     dpatches_6d = dpatches.reshape(4, 4, num_images, tiles_h, tiles_w, channels)
-    padded_shape = (num_images, 2 * tiles_h + 2, 2 * tiles_w + 2, channels)
-    dx_pad = scratch(workspace, "wg_dx_pad", padded_shape, dtype, xp)
-    dx_pad[...] = 0
-    for a in range(4):
-        rows = dx_pad[:, window_slice(a, 2, tiles_h)]
-        for c in range(4):
-            rows[:, :, window_slice(c, 2, tiles_w)] += dpatches_6d[a, c]
     dx = scratch(workspace, "wg_dx", tuple(x_shape), dtype, xp)
-    dx[...] = dx_pad[:, pad : pad + height, pad : pad + width]
+    row_parts, col_parts = _patch_parts(pad, tiles_h, height), _patch_parts(pad, tiles_w, width)
+    _scatter_patch_entries(dpatches_6d, dx, row_parts, col_parts)
     return dx, dw, db
 
 
@@ -210,3 +207,64 @@ def _gather_tile_outputs(dout: Any, dy_6d: Any) -> None:
                 part[:, rows:] = 0
             if columns < tiles_w:
                 part[:, :, columns:] = 0
+
+
+def _patch_parts(pad: int, tiles: int, size: int) -> list:
+    """For patch entries a = 0..3 along one axis: (tile slice, image slice) of the tiles whose
+    entry a (image position ``2 i + a - pad``) lies inside the image, or None when none does."""
+    return [positions_inside(a, 2, pad, tiles, size) for a in range(4)]
+
+
+def _gather_patch_entry(x: Any, part: Any, rows: Any, columns: Any) -> None:
+    """``part`` (N, tiles_h, tiles_w, C) = entry (a, c) of every tile's patch of ``x``, which is
+    the image pixel (2 i + a - pad, 2 j + c - pad), zero where that lies in the padding."""
+    if rows is None or columns is None:
+        part[...] = 0
+        return
+    (tile_rows, image_rows), (tile_cols, image_cols) = rows, columns
+    part[:, tile_rows, tile_cols] = x[:, image_rows, image_cols]
+    tiles_h, tiles_w = part.shape[1], part.shape[2]
+    if tile_rows.start > 0:
+        part[:, : tile_rows.start] = 0
+    if tile_rows.stop < tiles_h:
+        part[:, tile_rows.stop :] = 0
+    if tile_cols.start > 0:
+        part[:, tile_rows, : tile_cols.start] = 0
+    if tile_cols.stop < tiles_w:
+        part[:, tile_rows, tile_cols.stop :] = 0
+
+
+def _scatter_patch_entries(dpatches_6d: Any, dx: Any, row_parts: list, col_parts: list) -> None:
+    """``dx`` (N, H, W, C) = the sum, over the overlapping patches, of their entries' gradients.
+
+    Entry (a, c) of tile (i, j) is the pixel (2 i + a - pad, 2 j + c - pad) (when inside), so each
+    entry adds into one parity class ("phase") of rows and columns of ``dx``. The first entry that
+    covers a whole phase is assigned instead of added, so nothing is zeroed in the usual case.
+    """
+    height, width = dx.shape[1], dx.shape[2]
+    entries = [
+        (a, c)
+        for a in range(4)
+        for c in range(4)
+        if row_parts[a] is not None and col_parts[c] is not None
+    ]
+    assigned = {}
+    for a, c in entries:
+        image_rows, image_cols = row_parts[a][1], col_parts[c][1]
+        phase = (image_rows.start % 2, image_cols.start % 2)
+        whole = range(height)[image_rows] == range(phase[0], height, 2)
+        whole = whole and range(width)[image_cols] == range(phase[1], width, 2)
+        if whole and phase not in assigned:
+            assigned[phase] = (a, c)
+    for row_phase in range(min(2, height)):
+        for col_phase in range(min(2, width)):
+            if (row_phase, col_phase) not in assigned:
+                dx[:, row_phase::2, col_phase::2] = 0
+    first = list(assigned.values())
+    for a, c in first + [entry for entry in entries if entry not in first]:
+        (tile_rows, image_rows), (tile_cols, image_cols) = row_parts[a], col_parts[c]
+        contribution = dpatches_6d[a, c][:, tile_rows, tile_cols]
+        if (a, c) in first:
+            dx[:, image_rows, image_cols] = contribution
+        else:
+            dx[:, image_rows, image_cols] += contribution

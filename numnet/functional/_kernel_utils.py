@@ -43,3 +43,16 @@ def window_slice(offset: int, stride: int, count: int) -> slice:
 def conv_output_size(size: int, kernel: int, stride: int, pad: int) -> int:
     """Output length of a convolution along one axis: ``1 + (size + 2 pad - kernel) // stride``."""
     return 1 + (size + 2 * pad - kernel) // stride
+
+
+def positions_inside(offset: int, stride: int, pad: int, out_size: int, size: int) -> Any:
+    """(output slice, input slice) of the positions ``offset + stride * i - pad`` inside [0, size).
+
+    None when no output position of this kernel offset reads inside the input (only padding).
+    """
+    first = max(0, -(-(pad - offset) // stride))  # ceil((pad - offset) / stride), at least 0
+    last = min(out_size - 1, (size - 1 + pad - offset) // stride)
+    if last < first:
+        return None
+    start = offset + stride * first - pad
+    return slice(first, last + 1), window_slice(start, stride, last - first + 1)

@@ -19,6 +19,7 @@ from numnet.nn.workspace import Workspace
         ((2, 6, 5, 3, 4), 0),
         ((1, 4, 4, 1, 1), 2),
         ((2, 3, 3, 2, 2), 0),  # a single output per image
+        ((1, 1, 1, 2, 3), 2),  # patch entries that lie wholly in the padding
     ],
 )
 @pytest.mark.parametrize("use_workspace", [False, True])
@@ -30,6 +31,25 @@ def test_matches_im2col_in_float64(shape, pad, use_workspace):
     b = rng.standard_normal(filters)
     workspace = Workspace() if use_workspace else None
     for _ in range(2):  # a second call reuses the workspace's buffers
+        out, cache = winograd_forward(x, w, b, pad, workspace)
+        expected, expected_cache = conv_nhwc_forward(x, w, b, (1, 1, pad, pad))
+        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+        dout = rng.standard_normal(out.shape)
+        for got, want in zip(
+            winograd_backward(dout, cache), conv_nhwc_backward(dout, expected_cache), strict=True
+        ):
+            np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-11)
+
+
+def test_one_workspace_across_image_sizes_and_pads():
+    # The same tile count (hence the same scratch shapes) with different padding: nothing from
+    # the previous call may survive in the patch or gradient buffers.
+    rng = np.random.default_rng(7)
+    w = rng.standard_normal((3, 2, 3, 3))
+    b = rng.standard_normal(3)
+    workspace = Workspace()
+    for height, width, pad in [(14, 13, 1), (16, 15, 0), (12, 11, 2), (14, 13, 1)]:
+        x = rng.standard_normal((2, height, width, 2))
         out, cache = winograd_forward(x, w, b, pad, workspace)
         expected, expected_cache = conv_nhwc_forward(x, w, b, (1, 1, pad, pad))
         np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
