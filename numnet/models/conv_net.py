@@ -63,19 +63,23 @@ def _keep_channels_last(layers: list[Module]) -> None:
 
     The first convolution still takes (N, C, H, W) images and ``Flatten`` still produces rows in
     (C, H, W) order, so inputs, parameters and results are exactly as with NCHW layers; only the
-    transposes around each convolution disappear. (Batch norm layers are NCHW-only: not used then.)
+    transposes around each convolution disappear.
     """
     first = True
     for index, layer in enumerate(layers):
         if isinstance(layer, Conv2d):
             layer.channels_last_in = not first
             layer.channels_last_out = True
-            # A convolution followed by a 2x2 max pool hands it the four window positions as
-            # contiguous blocks (see Conv2d.pool_blocks_out).
-            following = layers[index + 1] if index + 1 < len(layers) else None
+            # A convolution followed by a 2x2 max pool (batch norm between them works on any
+            # layout) hands it the four window positions as contiguous blocks (see
+            # Conv2d.pool_blocks_out).
+            following = next(
+                (later for later in layers[index + 1 :] if not isinstance(later, BatchNorm2d)),
+                None,
+            )
             layer.pool_blocks_out = isinstance(following, MaxPool2d) and following.is_2x2_stride_2()
             first = False
-        elif isinstance(layer, MaxPool2d | Flatten):
+        elif isinstance(layer, MaxPool2d | Flatten | BatchNorm2d):
             layer.channels_last = not first
         if isinstance(layer, Flatten):
             break
@@ -87,9 +91,9 @@ class ConvNet(Classifier):
     Architecture: for each entry of ``conv_channels``, conv - [spatial batchnorm] - relu - [max pool
     ``pool_size x pool_size`` with stride ``pool_size``]; then flatten; then ``{affine - [dropout] -
     relu}`` for each of ``hidden_dims``; then a final affine layer giving class scores
-    (softmax loss). Without batch norm the layers run as conv - max pool - relu, which computes
-    exactly the same function and gradients on a quarter of the data, and the conv part keeps its
-    activations channel-last (N, H, W, C) between layers.
+    (softmax loss). The layers run as conv - [batchnorm] - max pool - relu, which computes exactly
+    the same function and gradients with the ReLU on a quarter of the data, and the conv part keeps
+    its activations channel-last (N, H, W, C) between layers.
 
     Parameters
     ----------
@@ -250,14 +254,11 @@ class ConvNet(Classifier):
             pooled = pool is not None and pool > 1
             if self.normalization == "batchnorm":
                 layers.append(BatchNorm2d(filters, dtype=self.dtype))
-            elif pooled:
+            if pooled:
                 # max(relu(x)) = relu(max(x)), gradients included (a window whose maximum is
                 # <= 0 gets zero either way): pooling first runs the ReLU on a quarter of the data.
                 layers.append(MaxPool2d(pool))
-                pooled = False
             layers.append(ReLU())
-            if pooled:
-                layers.append(MaxPool2d(pool))
             channels = filters
         layers.append(Flatten())
         width = (
@@ -275,8 +276,7 @@ class ConvNet(Classifier):
         for layer in layers:
             if isinstance(layer, Dropout):
                 layer.rng = np.random.default_rng(rng.integers(2**63))
-        if self.normalization is None:
-            _keep_channels_last(layers)
+        _keep_channels_last(layers)
         return layers
 
     def _prepare_input(self, X: Any) -> np.ndarray:

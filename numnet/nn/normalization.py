@@ -95,10 +95,54 @@ class BatchNorm2d(BatchNorm1d):
     """Spatial batch normalisation of (N, C, H, W) inputs, per channel over N, H and W.
 
     Same parameters and buffers as :class:`BatchNorm1d` with ``num_features = C``.
+
+    Attributes
+    ----------
+    channels_last : bool
+        Input and output are channel-last, (..., C) with any leading axes: (N, H, W, C), or the
+        pooling blocks (4, N, H/2, W/2, C) of a ``Conv2d`` with ``pool_blocks_out``. Then the
+        statistics are :func:`~numnet.functional.normalization.batchnorm_forward`'s over the rows of
+        ``x.reshape(-1, C)``, the same numbers without strided reductions. False by default (a
+        ``ConvNet`` sets it).
     """
 
     _forward = staticmethod(spatial_batchnorm_forward)
     _backward = staticmethod(spatial_batchnorm_backward)
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.9,
+        dtype: np.dtype | type = np.float32,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, dtype)
+        self.channels_last = False
+
+    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
+        if not self.channels_last:
+            return super().forward(x, train)
+        if getattr(x, "ndim", 0) < 2 or x.shape[-1] != self.num_features:
+            raise ValueError(
+                f"channel-last BatchNorm2d({self.num_features}) expects inputs (..., "
+                f"{self.num_features}), got shape {getattr(x, 'shape', None)}"
+            )
+        self.bn_param["mode"] = "train" if train else "test"
+        rows = x.reshape(-1, self.num_features)
+        out, cache = batchnorm_forward(
+            rows, self.params["gamma"], self.params["beta"], self.bn_param
+        )
+        self._cache = (cache, x.shape) if train else None
+        return out.reshape(x.shape)
+
+    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        if not self.channels_last:
+            return super().backward(dout, input_grad)
+        cache, shape = self._take_cache()
+        dx, dgamma, dbeta = batchnorm_backward(dout.reshape(-1, self.num_features), cache)
+        self.grads["gamma"] = dgamma
+        self.grads["beta"] = dbeta
+        return dx.reshape(shape)
 
 
 class LayerNorm(_Normalization):

@@ -59,6 +59,31 @@ def test_parameters_numbered_over_convs_then_affines():
     assert len(model.bn_params) == 2
 
 
+@pytest.mark.parametrize("normalization", [None, "batchnorm"])
+def test_channel_last_layers_equal_the_plain_nchw_layers(normalization):
+    from numnet.nn import BatchNorm2d, Conv2d, Flatten, MaxPool2d
+
+    rng = np.random.default_rng(2)
+    X, y = rng.standard_normal((4, 2, 6, 6)), rng.integers(0, 3, 4)
+    fast, plain = make(normalization=normalization), make(normalization=normalization)
+    fast_layers = fast.net.layers
+    assert fast_layers[0].pool_blocks_out and fast_layers[0].channels_last_out
+    assert all(layer.channels_last for layer in fast_layers if isinstance(layer, BatchNorm2d))
+    for layer in plain.net.layers:
+        if isinstance(layer, Conv2d):
+            layer.channels_last_in = layer.channels_last_out = layer.pool_blocks_out = False
+        elif isinstance(layer, MaxPool2d | Flatten | BatchNorm2d):
+            layer.channels_last = False
+    loss, grads = fast.loss(X, y)
+    loss_plain, grads_plain = plain.loss(X, y)
+    assert loss == pytest.approx(loss_plain, rel=1e-12)
+    for name in grads_plain:
+        np.testing.assert_allclose(grads[name], grads_plain[name], rtol=1e-9, atol=1e-12)
+    for name in fast.buffers:
+        np.testing.assert_allclose(fast.buffers[name], plain.buffers[name], rtol=1e-12)
+    np.testing.assert_allclose(fast.loss(X), plain.loss(X), rtol=1e-10)
+
+
 def test_l2_covers_filters_and_matrices_only(batch):
     X, y = batch
     plain, regularised = make(normalization="batchnorm"), make(normalization="batchnorm", reg=0.2)

@@ -133,6 +133,39 @@ def test_batchnorm_running_stats_are_buffers_and_bn_param():
         del layer.buffers["running_mean"]
 
 
+@pytest.mark.parametrize("blocks", [False, True])
+def test_channel_last_batchnorm2d_equals_the_nchw_layer(blocks):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 4, 6, 8)) * 2 + 1  # (N, C, H, W)
+    dout = rng.standard_normal(x.shape)
+    gamma, beta = rng.standard_normal(4), rng.standard_normal(4)
+    nchw, last = nn.BatchNorm2d(4, dtype=np.float64), nn.BatchNorm2d(4, dtype=np.float64)
+    last.channels_last = True
+    for layer in (nchw, last):
+        layer.params["gamma"], layer.params["beta"] = gamma, beta
+
+    def to_last(a):  # (N, C, H, W) -> (N, H, W, C), or the 2x2 pooling blocks (4, N, H/2, W/2, C)
+        a = a.transpose(0, 2, 3, 1)
+        if blocks:
+            a = np.stack([a[:, p::2, q::2] for p in range(2) for q in range(2)])
+        return np.ascontiguousarray(a)
+
+    for train in (True, False):
+        out = nchw.forward(x, train=train)
+        out_last = last.forward(to_last(x), train=train)
+        np.testing.assert_allclose(out_last, to_last(out), rtol=1e-12, atol=1e-12)
+        for name in ("running_mean", "running_var"):
+            np.testing.assert_allclose(last.buffers[name], nchw.buffers[name], rtol=1e-12)
+    nchw.forward(x, train=True)
+    last.forward(to_last(x), train=True)
+    dx = nchw.backward(dout)
+    np.testing.assert_allclose(last.backward(to_last(dout)), to_last(dx), rtol=1e-10, atol=1e-12)
+    for name in ("gamma", "beta"):
+        np.testing.assert_allclose(last.grads[name], nchw.grads[name], rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match=r"BatchNorm2d\(4\) expects inputs \(\.\.\., 4\)"):
+        last.forward(x, train=True)  # (N, C, H, W) has W = 8 channels last
+
+
 def test_dropout_generator_masks_and_test_mode():
     x = np.ones((200, 50), dtype=np.float32)
     layer = nn.Dropout(0.8, rng=np.random.default_rng(0))
