@@ -52,27 +52,42 @@ def _check_inputs(x: Any, gamma: Any, beta: Any, layout: str, param_layout: str)
         check_shape(name, a, param_shape, param_layout)
 
 
+def running_statistics(bn_param: dict, xp: Any, num_features: int, dtype: Any) -> tuple[Any, Any]:
+    """Check ``bn_param['mode']``; return its running mean and variance (zeros when missing).
+
+    Raises ``ValueError`` for a mode other than 'train' / 'test' or statistics of the wrong shape.
+    """
+    mode = bn_param.get("mode")
+    if mode not in ("train", "test"):
+        raise ValueError(f"bn_param['mode'] must be 'train' or 'test', got {mode!r}")
+    for key in ("running_mean", "running_var"):
+        if bn_param.get(key) is None:
+            bn_param[key] = xp.zeros(num_features, dtype=dtype)
+        check_shape(f"bn_param['{key}']", bn_param[key], (num_features,), "(D,)")
+    return bn_param["running_mean"], bn_param["running_var"]
+
+
+def update_running_statistics(bn_param: dict, mean: Any, var: Any) -> None:
+    """``running = momentum * running + (1 - momentum) * batch statistic``, as new arrays.
+
+    New arrays, not in-place updates: a caller may hold the old ones (e.g. a best-model copy).
+    """
+    momentum = bn_param.get("momentum", 0.9)
+    for key, value in (("running_mean", mean), ("running_var", var)):
+        bn_param[key] = momentum * bn_param[key] + (1 - momentum) * value.reshape(-1)
+
+
 def _batchnorm(
     x: Any, gamma: Any, beta: Any, bn_param: dict, axes: tuple[int, ...], bshape: tuple
 ) -> tuple[Any, tuple]:
     """Batch norm over ``axes``; ``bshape`` broadcasts per-feature vectors (gamma, stats) onto x."""
-    mode = bn_param.get("mode")
-    if mode not in ("train", "test"):
-        raise ValueError(f"bn_param['mode'] must be 'train' or 'test', got {mode!r}")
     xp = get_array_module(x, gamma, beta)
     eps = bn_param.get("eps", 1e-5)
-    momentum = bn_param.get("momentum", 0.9)
-    num_features = gamma.shape[0]
-    for key in ("running_mean", "running_var"):
-        if bn_param.get(key) is None:
-            bn_param[key] = xp.zeros(num_features, dtype=x.dtype)
-        check_shape(f"bn_param['{key}']", bn_param[key], (num_features,), "(D,)")
-    running_mean, running_var = bn_param["running_mean"], bn_param["running_var"]
+    running_mean, running_var = running_statistics(bn_param, xp, gamma.shape[0], x.dtype)
+    mode = bn_param["mode"]
     if mode == "train":
         xhat, inv_std, mean, var = _standardize(xp, x, axes, eps)
-        # new arrays, not in-place updates: a caller may hold the old ones (e.g. a best-model copy)
-        bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mean.reshape(-1)
-        bn_param["running_var"] = momentum * running_var + (1 - momentum) * var.reshape(-1)
+        update_running_statistics(bn_param, mean, var)
     else:
         inv_std = 1 / xp.sqrt(running_var.reshape(bshape).astype(x.dtype) + x.dtype.type(eps))
         xhat = x - running_mean.reshape(bshape).astype(x.dtype)

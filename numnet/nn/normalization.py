@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet.functional._batchnorm_rows import batchnorm_rows_backward, batchnorm_rows_forward
 from numnet.functional.normalization import (
     batchnorm_backward,
     batchnorm_forward,
@@ -102,8 +103,8 @@ class BatchNorm2d(BatchNorm1d):
         Input and output are channel-last, (..., C) with any leading axes: (N, H, W, C), or the
         pooling blocks (4, N, H/2, W/2, C) of a ``Conv2d`` with ``pool_blocks_out``. Then the
         statistics are :func:`~numnet.functional.normalization.batchnorm_forward`'s over the rows of
-        ``x.reshape(-1, C)``, the same numbers without strided reductions. False by default (a
-        ``ConvNet`` sets it).
+        ``x.reshape(-1, C)`` (:mod:`numnet.functional._batchnorm_rows`: the same numbers, with
+        BLAS column sums and long inner loops). False by default (a ``ConvNet`` sets it).
     """
 
     _forward = staticmethod(spatial_batchnorm_forward)
@@ -129,9 +130,8 @@ class BatchNorm2d(BatchNorm1d):
             )
         self.bn_param["mode"] = "train" if train else "test"
         rows = x.reshape(-1, self.num_features)
-        out, cache = batchnorm_forward(
-            rows, self.params["gamma"], self.params["beta"], self.bn_param
-        )
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        out, cache = batchnorm_rows_forward(rows, gamma, beta, self.bn_param, self.workspace)
         self._cache = (cache, x.shape) if train else None
         return out.reshape(x.shape)
 
@@ -139,7 +139,7 @@ class BatchNorm2d(BatchNorm1d):
         if not self.channels_last:
             return super().backward(dout, input_grad)
         cache, shape = self._take_cache()
-        dx, dgamma, dbeta = batchnorm_backward(dout.reshape(-1, self.num_features), cache)
+        dx, dgamma, dbeta = batchnorm_rows_backward(dout.reshape(-1, self.num_features), cache)
         self.grads["gamma"] = dgamma
         self.grads["beta"] = dbeta
         return dx.reshape(shape)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from numnet import optim
+from numnet.functional._batchnorm_rows import batchnorm_rows_backward, batchnorm_rows_forward
 from numnet.functional._conv_nhwc import conv_nhwc_backward, conv_nhwc_forward
 from numnet.functional._pool_nhwc import max_pool_nhwc_backward, max_pool_nhwc_forward
 from numnet.models import ConvNet
@@ -105,6 +106,44 @@ def test_max_pool_backward_needs_a_training_forward():
     out, cache = max_pool_nhwc_forward(x, (2, 2, 2), train=False)
     with pytest.raises(RuntimeError, match="train=True"):
         max_pool_nhwc_backward(np.ones_like(out), cache)
+
+
+@pytest.mark.parametrize("rows", [4 * 6 * 8, 7 * 9])  # folded into wide rows, and not (odd)
+def test_row_batchnorm_kernel_equals_the_reference_batchnorm(rows):
+    from numnet.functional.normalization import batchnorm_backward, batchnorm_forward
+
+    rng = np.random.default_rng(rows)
+    gamma, beta = rng.standard_normal(5), rng.standard_normal(5)
+    workspace = Workspace()
+    kernel_param = {"mode": "train", "momentum": 0.8}
+    reference_param = dict(kernel_param)
+    for mode in ("train", "train", "test"):  # the second call reuses the workspace's arrays
+        x = rng.standard_normal((rows, 5)) * 3 + 2
+        dout = rng.standard_normal((rows, 5))
+        kernel_param["mode"] = reference_param["mode"] = mode
+        out, cache = batchnorm_rows_forward(x, gamma, beta, kernel_param, workspace)
+        expected, expected_cache = batchnorm_forward(x, gamma, beta, reference_param)
+        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+        for key in ("running_mean", "running_var"):
+            np.testing.assert_allclose(kernel_param[key], reference_param[key], rtol=1e-12)
+        for got, want in zip(
+            batchnorm_rows_backward(dout, cache),
+            batchnorm_backward(dout, expected_cache),
+            strict=True,
+        ):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_row_batchnorm_kernel_keeps_float32():
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((640, 32)) * 4 + 3).astype(np.float32)
+    gamma, beta = np.ones(32, np.float32), np.zeros(32, np.float32)
+    out, cache = batchnorm_rows_forward(x, gamma, beta, {"mode": "train"})
+    dx, dgamma, dbeta = batchnorm_rows_backward(np.ones_like(x), cache)
+    assert {a.dtype for a in (out, dx, dgamma, dbeta)} == {np.dtype(np.float32)}
+    np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(out.std(axis=0), 1, rtol=1e-3)
+    np.testing.assert_allclose(dx, 0, atol=1e-5)  # a constant gradient is normalised away
 
 
 @pytest.mark.parametrize("nesterov", [False, True])
