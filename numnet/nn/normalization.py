@@ -109,16 +109,7 @@ class BatchNorm2d(BatchNorm1d):
 
     _forward = staticmethod(spatial_batchnorm_forward)
     _backward = staticmethod(spatial_batchnorm_backward)
-
-    def __init__(
-        self,
-        num_features: int,
-        eps: float = 1e-5,
-        momentum: float = 0.9,
-        dtype: np.dtype | type = np.float32,
-    ) -> None:
-        super().__init__(num_features, eps, momentum, dtype)
-        self.channels_last = False
+    channels_last = False  # the class default; set per layer
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         if not self.channels_last:
