@@ -200,7 +200,7 @@ def winograd_backward(
     dpatches_6d = dpatches.reshape(4, 4, num_images, tiles_h, tiles_w, channels)
     dx = scratch(workspace, "wg_dx", tuple(x_shape), dtype, xp)
     row_parts, col_parts = _patch_parts(pad, tiles_h, height), _patch_parts(pad, tiles_w, width)
-    _scatter_patch_entries(dpatches_6d, dx, row_parts, col_parts)
+    _scatter_patch_entries(dpatches_6d, dx, row_parts, col_parts, workspace)
     return dx, dw, db
 
 
@@ -245,37 +245,51 @@ def _gather_patch_entry(x: Any, part: Any, rows: Any, columns: Any) -> None:
         part[:, tile_rows, tile_cols.stop :] = 0
 
 
-def _scatter_patch_entries(dpatches_6d: Any, dx: Any, row_parts: list, col_parts: list) -> None:
+def _scatter_patch_entries(
+    dpatches_6d: Any, dx: Any, row_parts: list, col_parts: list, workspace: Any = None
+) -> None:
     """``dx`` (N, H, W, C) = the sum, over the overlapping patches, of their entries' gradients.
 
     Entry (a, c) of tile (i, j) is the pixel (2 i + a - pad, 2 j + c - pad) (when inside), so each
-    entry adds into one parity class ("phase") of rows and columns of ``dx``. The first entry that
-    covers a whole phase is assigned instead of added, so nothing is zeroed in the usual case.
+    entry lands in one parity class ("phase") of rows and columns of ``dx``, and within it on
+    consecutive positions: pixel (r, s) is position (r // 2, s // 2) of phase (r % 2, s % 2). Each
+    phase is summed in a contiguous scratch array (the first entry covering it all assigned, the
+    others added) and written into ``dx`` once: four strided writes instead of sixteen strided
+    read-modify-writes.
     """
-    height, width = dx.shape[1], dx.shape[2]
-    entries = [
-        (a, c)
-        for a in range(4)
-        for c in range(4)
-        if row_parts[a] is not None and col_parts[c] is not None
-    ]
-    assigned = {}
-    for a, c in entries:
-        image_rows, image_cols = row_parts[a][1], col_parts[c][1]
-        phase = (image_rows.start % 2, image_cols.start % 2)
-        whole = range(height)[image_rows] == range(phase[0], height, 2)
-        whole = whole and range(width)[image_cols] == range(phase[1], width, 2)
-        if whole and phase not in assigned:
-            assigned[phase] = (a, c)
+    num_images, height, width, channels = dx.shape
+    xp = get_array_module(dx)
+    phase_shape = (num_images, (height + 1) // 2, (width + 1) // 2, channels)
+    phase_buffer = scratch(workspace, "wg_phase", phase_shape, dx.dtype, xp)
     for row_phase in range(min(2, height)):
         for col_phase in range(min(2, width)):
-            if (row_phase, col_phase) not in assigned:
-                dx[:, row_phase::2, col_phase::2] = 0
-    first = list(assigned.values())
-    for a, c in first + [entry for entry in entries if entry not in first]:
-        (tile_rows, image_rows), (tile_cols, image_cols) = row_parts[a], col_parts[c]
-        contribution = dpatches_6d[a, c][:, tile_rows, tile_cols]
-        if (a, c) in first:
-            dx[:, image_rows, image_cols] = contribution
-        else:
-            dx[:, image_rows, image_cols] += contribution
+            phase_rows, phase_cols = (
+                len(range(row_phase, height, 2)),
+                len(range(col_phase, width, 2)),
+            )
+            phase = phase_buffer[:, :phase_rows, :phase_cols]
+            parts = []
+            for a, rows in enumerate(row_parts):
+                for c, cols in enumerate(col_parts):
+                    if rows is None or cols is None:
+                        continue
+                    (tile_rows, image_rows), (tile_cols, image_cols) = rows, cols
+                    if image_rows.start % 2 != row_phase or image_cols.start % 2 != col_phase:
+                        continue
+                    count_rows = tile_rows.stop - tile_rows.start
+                    count_cols = tile_cols.stop - tile_cols.start
+                    target = (
+                        slice(image_rows.start // 2, image_rows.start // 2 + count_rows),
+                        slice(image_cols.start // 2, image_cols.start // 2 + count_cols),
+                    )
+                    whole = count_rows == phase_rows and count_cols == phase_cols
+                    parts.append((whole, target, dpatches_6d[a, c][:, tile_rows, tile_cols]))
+            parts.sort(key=lambda part: not part[0])  # a whole-phase entry first, if any
+            if not parts or not parts[0][0]:
+                phase[...] = 0
+            for index, (whole, (rows, cols), contribution) in enumerate(parts):
+                if index == 0 and whole:
+                    phase[...] = contribution
+                else:
+                    phase[:, rows, cols] += contribution
+            dx[:, row_phase::2, col_phase::2] = phase
