@@ -118,9 +118,10 @@ def winograd_forward(
     patches = scratch(workspace, "wg_d", (16, num_tiles * channels), dtype, xp)
     patches_6d = patches.reshape(4, 4, num_images, tiles_h, tiles_w, channels)
     row_parts, col_parts = _patch_parts(pad, tiles_h, height), _patch_parts(pad, tiles_w, width)
+    x_phases = _split_phases(x, workspace)
     for a in range(4):
         for c in range(4):
-            _gather_patch_entry(x, patches_6d[a, c], row_parts[a], col_parts[c])
+            _gather_patch_entry(x_phases, patches_6d[a, c], row_parts[a], col_parts[c])
     v = scratch(workspace, "wg_v", (16, num_tiles * channels), dtype, xp)
     xp.matmul(b_b, patches, out=v)
     v = v.reshape(16, num_tiles, channels)
@@ -226,14 +227,39 @@ def _patch_parts(pad: int, tiles: int, size: int) -> list:
     return [positions_inside(a, 2, pad, tiles, size) for a in range(4)]
 
 
-def _gather_patch_entry(x: Any, part: Any, rows: Any, columns: Any) -> None:
-    """``part`` (N, tiles_h, tiles_w, C) = entry (a, c) of every tile's patch of ``x``, which is
-    the image pixel (2 i + a - pad, 2 j + c - pad), zero where that lies in the padding."""
+def _split_phases(x: Any, workspace: Any) -> Any:
+    """``x`` (N, H, W, C) as its four phases (2, 2, N, ceil(H/2), ceil(W/2), C): phase (p, q)
+    holds the pixels (2 i + p, 2 j + q) at (i, j) (unused corners of odd sizes left as they are).
+
+    Four strided reads; the sixteen patch entries are then copied from contiguous phases.
+    """
+    num_images, height, width, channels = x.shape
+    xp = get_array_module(x)
+    shape = (2, 2, num_images, (height + 1) // 2, (width + 1) // 2, channels)
+    phases = scratch(workspace, "wg_x_phases", shape, x.dtype, xp)
+    for row_phase in range(min(2, height)):
+        for col_phase in range(min(2, width)):
+            part = x[:, row_phase::2, col_phase::2]
+            phases[row_phase, col_phase][:, : part.shape[1], : part.shape[2]] = part
+    return phases
+
+
+def _gather_patch_entry(x_phases: Any, part: Any, rows: Any, columns: Any) -> None:
+    """``part`` (N, tiles_h, tiles_w, C) = entry (a, c) of every tile's patch, which is the image
+    pixel (2 i + a - pad, 2 j + c - pad), zero where that lies in the padding. The pixels come
+    from ``x_phases`` (:func:`_split_phases`): pixel (r, s) is (r // 2, s // 2) of phase
+    (r % 2, s % 2)."""
     if rows is None or columns is None:
         part[...] = 0
         return
     (tile_rows, image_rows), (tile_cols, image_cols) = rows, columns
-    part[:, tile_rows, tile_cols] = x[:, image_rows, image_cols]
+    phase = x_phases[image_rows.start % 2, image_cols.start % 2]
+    first_row, first_col = image_rows.start // 2, image_cols.start // 2
+    part[:, tile_rows, tile_cols] = phase[
+        :,
+        first_row : first_row + tile_rows.stop - tile_rows.start,
+        first_col : first_col + tile_cols.stop - tile_cols.start,
+    ]
     tiles_h, tiles_w = part.shape[1], part.shape[2]
     if tile_rows.start > 0:
         part[:, : tile_rows.start] = 0
