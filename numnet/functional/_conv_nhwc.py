@@ -84,7 +84,13 @@ def conv_nhwc_forward(
         x_pad = x
     field = kernel_h * kernel_w * channels
     num_rows = num_images * out_h * out_w
-    cols, new = zeroed_once(workspace, "cols", (num_rows, field + 1), dtype, xp)
+    if kernel_w * channels < _MIN_ROW_COPY:
+        # im2col copies one kernel offset (C values per row) at a time: with the matrix stored
+        # transposed, (HH*WW*C + 1, rows), each copy writes contiguous rows (BLAS takes either).
+        cols_t, new = zeroed_once(workspace, "cols_t", (field + 1, num_rows), dtype, xp)
+        cols = cols_t.T
+    else:
+        cols, new = zeroed_once(workspace, "cols", (num_rows, field + 1), dtype, xp)
     if new:
         cols[:, field] = 1  # the bias column; the rest is overwritten on every call
     if pool_blocks:
