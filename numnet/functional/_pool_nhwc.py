@@ -53,8 +53,13 @@ def max_pool_nhwc_forward(
 def _running_max(windows: list, out: Any, beats: Any) -> None:
     """``out`` = elementwise max of ``windows``; ``beats[k - 1]`` = window k beat windows < k."""
     xp = get_array_module(out)
-    out[...] = windows[0]
-    for index in range(1, len(windows)):
+    if len(windows) == 1:
+        out[...] = windows[0]
+        return
+    if beats is not None:
+        xp.greater(windows[1], windows[0], out=beats[0])
+    xp.maximum(windows[0], windows[1], out=out)  # no copy of the first window
+    for index in range(2, len(windows)):
         if beats is not None:
             xp.greater(windows[index], out, out=beats[index - 1])
         xp.maximum(out, windows[index], out=out)
