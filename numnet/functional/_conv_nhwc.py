@@ -139,8 +139,13 @@ def conv_nhwc_backward(
     blocked = dout.ndim == 5
     dtype = xp.result_type(dout, w_ext)
     dout_mat = xp.ascontiguousarray(dout).reshape(-1, num_filters)  # (N*H'*W', F)
-    dw_ext = scratch(workspace, "dw_ext", (num_filters, field + 1), dtype, xp)
-    xp.matmul(dout_mat.T, cols, out=dw_ext)  # (F, HH*WW*C + 1): dw, then db = sum of dout
+    if cols.flags.f_contiguous:  # stored transposed (see the forward): cols.T @ dout, C order
+        dw_ext_t = scratch(workspace, "dw_ext_t", (field + 1, num_filters), dtype, xp)
+        xp.matmul(cols.T, dout_mat, out=dw_ext_t)
+        dw_ext = dw_ext_t.T
+    else:
+        dw_ext = scratch(workspace, "dw_ext", (num_filters, field + 1), dtype, xp)
+        xp.matmul(dout_mat.T, cols, out=dw_ext)  # (F, HH*WW*C + 1): dw, then db = sum of dout
     db = store(dw_ext[:, field], db_out)
     dw_view = dw_ext[:, :field].reshape(num_filters, kernel_h, kernel_w, channels)
     dw = store(dw_view.transpose(0, 3, 1, 2), dw_out)
