@@ -14,11 +14,10 @@ from numnet.nn.module import Module
 
 # From this many input channels on, 'auto' picks Winograd. Measured on 2 cores, float32, batch 64,
 # one forward + backward (`python -m bench.conv_algorithms`, Winograd time / im2col time):
-# C=128 (7x7) 0.9, C=64 (14x14, 128 filters) 0.75, C=32 (14x14, 64 filters) 0.93-1.0, C=32
-# (28x28) 1.0, C=16 1.2, C=8 1.7; in the benchmark CNN's training step the 32-channel layer makes
-# the step 7 % faster with Winograd (12 % with its output in pooling blocks, which Winograd's 2x2
-# tiles give for free). Below 32 channels the 16 GEMMs are too thin (K = C) and the transforms'
-# memory traffic eats the saved multiplications.
+# C=128 (7x7) 0.84, C=64 (14x14, 128 filters) 0.65, C=32 (14x14, 64 filters) 0.82, C=32 (28x28)
+# 0.91, C=16 1.01, C=8 1.28 (an earlier version of the Winograd kernels: 0.9, 0.75, 0.93-1.0,
+# 1.0, 1.2, 1.7). Below 32 channels the 16 GEMMs are too thin (K = C) and the transforms' memory
+# traffic eats the saved multiplications.
 WINOGRAD_MIN_CHANNELS = 32
 ALGORITHMS = ("auto", "im2col", "winograd")
 
