@@ -11,6 +11,18 @@ from numnet.nn import Conv2d
 from numnet.nn.workspace import Workspace
 
 
+def _assert_matches_im2col(x, w, b, pad, workspace, rng):
+    """Winograd's output and gradients equal im2col's (float64) for one random ``dout``."""
+    out, cache = winograd_forward(x, w, b, pad, workspace)
+    expected, expected_cache = conv_nhwc_forward(x, w, b, (1, 1, pad, pad))
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    for got, want in zip(
+        winograd_backward(dout, cache), conv_nhwc_backward(dout, expected_cache), strict=True
+    ):
+        np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-11)
+
+
 @pytest.mark.parametrize(
     ("shape", "pad"),
     [
@@ -31,14 +43,7 @@ def test_matches_im2col_in_float64(shape, pad, use_workspace):
     b = rng.standard_normal(filters)
     workspace = Workspace() if use_workspace else None
     for _ in range(2):  # a second call reuses the workspace's buffers
-        out, cache = winograd_forward(x, w, b, pad, workspace)
-        expected, expected_cache = conv_nhwc_forward(x, w, b, (1, 1, pad, pad))
-        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
-        dout = rng.standard_normal(out.shape)
-        for got, want in zip(
-            winograd_backward(dout, cache), conv_nhwc_backward(dout, expected_cache), strict=True
-        ):
-            np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-11)
+        _assert_matches_im2col(x, w, b, pad, workspace, rng)
 
 
 def test_one_workspace_across_image_sizes_and_pads():
@@ -50,14 +55,7 @@ def test_one_workspace_across_image_sizes_and_pads():
     workspace = Workspace()
     for height, width, pad in [(14, 13, 1), (16, 15, 0), (12, 11, 2), (14, 13, 1)]:
         x = rng.standard_normal((2, height, width, 2))
-        out, cache = winograd_forward(x, w, b, pad, workspace)
-        expected, expected_cache = conv_nhwc_forward(x, w, b, (1, 1, pad, pad))
-        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
-        dout = rng.standard_normal(out.shape)
-        for got, want in zip(
-            winograd_backward(dout, cache), conv_nhwc_backward(dout, expected_cache), strict=True
-        ):
-            np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-11)
+        _assert_matches_im2col(x, w, b, pad, workspace, rng)
 
 
 def test_float32_stays_float32_and_close_to_im2col():
