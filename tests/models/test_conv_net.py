@@ -33,8 +33,17 @@ def batch():
         {"kernel_size": (3, 1), "pad": (0, 0), "stride": (1, 2), "pool_size": (None, 0)},
         {"init": None, "weight_scale": 0.3, "conv_channels": (2,), "hidden_dims": ()},
         {"label_smoothing": 0.1, "normalization": "batchnorm"},
+        {"normalization": "batchnorm", "pool_size": (None, 3), "reg": 0.1},
     ],
-    ids=["reg", "batchnorm", "dropout", "per-block", "gaussian-shallow", "label-smoothing"],
+    ids=[
+        "reg",
+        "batchnorm",
+        "dropout",
+        "per-block",
+        "gaussian-shallow",
+        "label-smoothing",
+        "batchnorm-unpooled",
+    ],
 )
 def test_whole_model_gradients(batch, options):
     model = make(**options)
@@ -59,15 +68,25 @@ def test_parameters_numbered_over_convs_then_affines():
     assert len(model.bn_params) == 2
 
 
-@pytest.mark.parametrize("normalization", [None, "batchnorm"])
-def test_channel_last_layers_equal_the_plain_nchw_layers(normalization):
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"normalization": "batchnorm"},
+        {"normalization": "batchnorm", "pool_size": (None, 3), "input_dim": (2, 7, 7)},
+    ],
+    ids=["plain", "batchnorm", "batchnorm-unpooled-odd"],
+)
+def test_channel_last_layers_equal_the_plain_nchw_layers(options):
     from numnet.nn import BatchNorm2d, Conv2d, Flatten, MaxPool2d
 
     rng = np.random.default_rng(2)
-    X, y = rng.standard_normal((4, 2, 6, 6)), rng.integers(0, 3, 4)
-    fast, plain = make(normalization=normalization), make(normalization=normalization)
+    shape = options.get("input_dim", (2, 6, 6))
+    X, y = rng.standard_normal((4, *shape)), rng.integers(0, 3, 4)
+    fast, plain = make(**options), make(**options)
     fast_layers = fast.net.layers
-    assert fast_layers[0].pool_blocks_out and fast_layers[0].channels_last_out
+    assert fast_layers[0].channels_last_out
+    assert fast_layers[0].pool_blocks_out == ("pool_size" not in options)
     assert all(layer.channels_last for layer in fast_layers if isinstance(layer, BatchNorm2d))
     for layer in plain.net.layers:
         if isinstance(layer, Conv2d):
