@@ -313,9 +313,9 @@ def _scatter_patch_entries(
             parts.sort(key=lambda part: not part[0])  # a whole-phase entry first, if any
             if not parts or not parts[0][0]:
                 phase[...] = 0
-            for index, (whole, (rows, cols), contribution) in enumerate(parts):
+            for index, (whole, (target_rows, target_cols), contribution) in enumerate(parts):
                 if index == 0 and whole:
                     phase[...] = contribution
                 else:
-                    phase[:, rows, cols] += contribution
+                    phase[:, target_rows, target_cols] += contribution
             dx[:, row_phase::2, col_phase::2] = phase
