@@ -10,6 +10,7 @@ matplotlib is missing (a finished training run must not fail because of an optio
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -103,9 +104,23 @@ def plot_confusion_matrix(
                 color = "white" if cm[i, j] > threshold else "black"
                 ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=color, fontsize=8)
         fig.tight_layout()
-        fig.savefig(path, dpi=100)
+        _save_figure(fig, path)
     finally:
         plt.close(fig)
+
+
+def _save_figure(fig: Any, path: str | os.PathLike[str]) -> None:
+    """``fig.savefig(path)`` through a temporary file in the same directory and ``os.replace``:
+    an interrupted or failed save leaves any earlier picture at ``path`` as it was."""
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            fig.savefig(handle, format=path.suffix.lstrip(".") or "png", dpi=100)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
 
 
 def plot_history(
@@ -134,7 +149,7 @@ def plot_history(
             ax.grid(True, alpha=0.3)
             ax.legend()
             fig.tight_layout()
-            fig.savefig(out / name, dpi=100)
+            _save_figure(fig, out / name)
         finally:
             plt.close(fig)
         written.append(out / name)

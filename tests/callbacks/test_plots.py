@@ -55,6 +55,26 @@ def test_plots_written_at_train_end(tmp_path):
     assert cm_path.read_bytes()[:8] == PNG_MAGIC
 
 
+def test_a_failed_save_keeps_the_earlier_picture(tmp_path, monkeypatch):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    cm_path = tmp_path / "cm.png"
+    plot_confusion_matrix(np.array([[3, 1], [0, 4]]), ["cat", "dog"], cm_path)
+    before = cm_path.read_bytes()
+
+    def broken_savefig(self, target, **kwargs):
+        target.write(b"half a picture")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Figure, "savefig", broken_savefig)
+    with pytest.raises(OSError, match="disk full"):
+        plot_confusion_matrix(np.array([[1, 0], [0, 1]]), ["cat", "dog"], cm_path)
+    assert cm_path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["cm.png"]  # no temporary file left
+
+
 def test_missing_matplotlib(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
     with pytest.raises(NumnetError, match=r"pip install numnet\[plot\]"):
