@@ -63,11 +63,17 @@ _A_T = ((1, 1, 1, 0), (0, 1, -1, -1))
 # outputs M at this point once. Adding the bias there adds it to every output, and the bias
 # gradient (the sum of dY) is the sum of dM there: passes over 1/16 of M instead of the output.
 _BIAS_POINT = 4 * 1 + 1
+# The forward's products run over the tiles in passes of about _PASS_BYTES of M (16 x tiles x F;
+# at least _MIN_PASS_TILES tiles, below which per-call threading overhead dominates). CNN training
+# step of the benchmark (batch 64; 32 -> 64 channels at 14x14; 2 cores; interleaved, 120 rounds,
+# two runs): one pass 11.69 / 11.65 ms, passes of 2 MB 11.21 / 11.18, of 8 MB 11.56 / 11.46.
+_PASS_BYTES = 2 << 20
+_MIN_PASS_TILES = 256
 # The backward goes over the 16 Winograd points in passes of this many, so that a pass's slice of
 # dM (points x tiles x F) stays in cache between the transform that writes it and the two products
-# that read it. CNN training step of the benchmark (batch 64; 32 -> 64 channels at 14x14), 2 cores,
-# interleaved: all 16 at once 14.15 ms, passes of 2 13.90, of 4 13.68, of 8 13.76. (Passes over
-# the tiles instead, and in the forward too, were faster alone but slower within the step.)
+# that read it. Same step, interleaved: all 16 at once 14.15 ms, passes of 2 13.90, of 4 13.68, of
+# 8 13.76 (machine in a slower state than above). Passes over the tiles were faster alone but
+# slower within the step.
 _POINTS_PER_PASS = 4
 
 
@@ -126,12 +132,17 @@ def winograd_forward(
     xp.matmul(b_b, patches, out=v)
     v = v.reshape(16, num_tiles, channels)
     u = winograd_filters(w.astype(dtype, copy=False), g_g)
-    m = scratch(workspace, "wg_m", (16, num_tiles, num_filters), dtype, xp)
-    xp.matmul(v, u, out=m)
-    m[_BIAS_POINT] += b  # every output of a tile is +1 times M at this point: adds the bias
-    # Y = (A^T kron A^T) M: the 4 outputs (r, s) of every tile, scattered into the image
+    # M = V U, then Y = (A^T kron A^T) M, the 4 outputs (r, s) of every tile, in passes over the
+    # tiles: each pass's M stays in cache between the two products (it is never stored whole)
     y = scratch(workspace, "wg_y", (4, num_tiles * num_filters), dtype, xp)
-    xp.matmul(a_a, m.reshape(16, -1), out=y)
+    per_pass = max(_MIN_PASS_TILES, _PASS_BYTES // (16 * num_filters * np.dtype(dtype).itemsize))
+    m_buffer = scratch(workspace, "wg_m", (16 * min(per_pass, num_tiles) * num_filters,), dtype, xp)
+    for first in range(0, num_tiles, per_pass):
+        last = min(num_tiles, first + per_pass)
+        m = m_buffer[: 16 * (last - first) * num_filters].reshape(16, last - first, num_filters)
+        xp.matmul(v[:, first:last], u, out=m)
+        m[_BIAS_POINT] += b  # every output of a tile is +1 times M at this point: adds the bias
+        xp.matmul(a_a, m.reshape(16, -1), out=y[:, first * num_filters : last * num_filters])
     # laid out like conv_nhwc_forward's cache, so check_conv_dout reads either
     cache = (tuple(x.shape), tuple(w.shape), v, u, (1, 1, pad, pad), workspace)
     if pool_blocks:
