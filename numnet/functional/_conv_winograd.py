@@ -63,12 +63,13 @@ _A_T = ((1, 1, 1, 0), (0, 1, -1, -1))
 # outputs M at this point once. Adding the bias there adds it to every output, and the bias
 # gradient (the sum of dY) is the sum of dM there: passes over 1/16 of M instead of the output.
 _BIAS_POINT = 4 * 1 + 1
-# The forward's products run over the tiles in passes of about _PASS_BYTES of M (16 x tiles x F;
-# at least _MIN_PASS_TILES tiles, below which per-call threading overhead dominates). CNN training
-# step of the benchmark (batch 64; 32 -> 64 channels at 14x14; 2 cores; interleaved, 120 rounds,
-# two runs): one pass 11.69 / 11.65 ms, passes of 2 MB 11.21 / 11.18, of 8 MB 11.56 / 11.46.
+# The forward runs over the images in passes of about _PASS_BYTES of M (16 x tiles x F), at least
+# _MIN_PASS_IMAGES images each. CNN training step of the benchmark (batch 64; 32 -> 64 channels at
+# 14x14; 2 cores; interleaved, 100-120 rounds, two runs each): products and output transform in
+# one pass 11.69 / 11.65 ms, in passes of 2 MB 11.21 / 11.18 (of 8 MB 11.56 / 11.46); then the
+# patch gathering and the input transform in those passes too: 11.60 / 11.50 -> 11.25 / 11.22 ms.
 _PASS_BYTES = 2 << 20
-_MIN_PASS_TILES = 256
+_MIN_PASS_IMAGES = 1
 # The backward goes over the 16 Winograd points in passes of this many, so that a pass's slice of
 # dM (points x tiles x F) stays in cache between the transform that writes it and the two products
 # that read it. Same step, interleaved: all 16 at once 14.15 ms, passes of 2 13.90, of 4 13.68, of
@@ -118,31 +119,41 @@ def winograd_forward(
     xp = get_array_module(x, w, b)
     dtype = xp.result_type(x, w, b)
     b_b, g_g, a_a = transform_matrices(xp, np.dtype(dtype))
-    # D: the 16 entries (a, c) of every tile's 4x4 input patch (zero in the padding); then
-    # V = (B^T kron B^T) D
+    # In passes over whole images, about _PASS_BYTES of M each, so that what a pass writes stays
+    # in cache for the next product: D, the 16 entries (a, c) of every tile's 4x4 input patch
+    # (zero in the padding); V = (B^T kron B^T) D (kept whole for the backward); M = V U; and
+    # Y = (A^T kron A^T) M, the 4 outputs (r, s) of every tile.
     num_tiles = num_images * tiles_h * tiles_w
-    patches = scratch(workspace, "wg_d", (16, num_tiles * channels), dtype, xp)
-    patches_6d = patches.reshape(4, 4, num_images, tiles_h, tiles_w, channels)
+    tiles_per_image = tiles_h * tiles_w
+    bytes_per_image = 16 * tiles_per_image * num_filters * np.dtype(dtype).itemsize
+    images_per_pass = min(num_images, max(_MIN_PASS_IMAGES, _PASS_BYTES // bytes_per_image))
+    pass_tiles = images_per_pass * tiles_per_image
     row_parts, col_parts = _patch_parts(pad, tiles_h, height), _patch_parts(pad, tiles_w, width)
     x_phases = _split_phases(x, workspace)
-    for a in range(4):
-        for c in range(4):
-            _gather_patch_entry(x_phases, patches_6d[a, c], row_parts[a], col_parts[c])
-    v = scratch(workspace, "wg_v", (16, num_tiles * channels), dtype, xp)
-    xp.matmul(b_b, patches, out=v)
-    v = v.reshape(16, num_tiles, channels)
     u = winograd_filters(w.astype(dtype, copy=False), g_g)
-    # M = V U, then Y = (A^T kron A^T) M, the 4 outputs (r, s) of every tile, in passes over the
-    # tiles: each pass's M stays in cache between the two products (it is never stored whole)
+    v_flat = scratch(workspace, "wg_v", (16, num_tiles * channels), dtype, xp)
     y = scratch(workspace, "wg_y", (4, num_tiles * num_filters), dtype, xp)
-    per_pass = max(_MIN_PASS_TILES, _PASS_BYTES // (16 * num_filters * np.dtype(dtype).itemsize))
-    m_buffer = scratch(workspace, "wg_m", (16 * min(per_pass, num_tiles) * num_filters,), dtype, xp)
-    for first in range(0, num_tiles, per_pass):
-        last = min(num_tiles, first + per_pass)
-        m = m_buffer[: 16 * (last - first) * num_filters].reshape(16, last - first, num_filters)
-        xp.matmul(v[:, first:last], u, out=m)
+    v = v_flat.reshape(16, num_tiles, channels)
+    patches_buffer = scratch(workspace, "wg_d", (16 * pass_tiles * channels,), dtype, xp)
+    m_buffer = scratch(workspace, "wg_m", (16 * pass_tiles * num_filters,), dtype, xp)
+    for start in range(0, num_images, images_per_pass):
+        images = slice(start, min(num_images, start + images_per_pass))
+        count = images.stop - images.start
+        tiles = slice(start * tiles_per_image, images.stop * tiles_per_image)
+        patches = patches_buffer[: 16 * count * tiles_per_image * channels].reshape(16, -1)
+        patches_6d = patches.reshape(4, 4, count, tiles_h, tiles_w, channels)
+        for a in range(4):
+            for c in range(4):
+                _gather_patch_entry(
+                    x_phases[:, :, images], patches_6d[a, c], row_parts[a], col_parts[c]
+                )
+        xp.matmul(b_b, patches, out=v_flat[:, tiles.start * channels : tiles.stop * channels])
+        m = m_buffer[: 16 * count * tiles_per_image * num_filters].reshape(16, -1, num_filters)
+        xp.matmul(v[:, tiles], u, out=m)
         m[_BIAS_POINT] += b  # every output of a tile is +1 times M at this point: adds the bias
-        xp.matmul(a_a, m.reshape(16, -1), out=y[:, first * num_filters : last * num_filters])
+        xp.matmul(
+            a_a, m.reshape(16, -1), out=y[:, tiles.start * num_filters : tiles.stop * num_filters]
+        )
     # laid out like conv_nhwc_forward's cache, so check_conv_dout reads either
     cache = (tuple(x.shape), tuple(w.shape), v, u, (1, 1, pad, pad), workspace)
     if pool_blocks:

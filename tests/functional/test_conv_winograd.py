@@ -46,14 +46,14 @@ def test_matches_im2col_in_float64(shape, pad, use_workspace):
         _assert_matches_im2col(x, w, b, pad, workspace, rng)
 
 
-def test_forward_in_passes_over_the_tiles(monkeypatch):
-    # Passes of 3 tiles (the last one shorter) instead of one pass over the 2 * 4 * 5 tiles.
+def test_forward_in_passes_over_the_images(monkeypatch):
+    # Passes of 2 images (the last one shorter) instead of one pass over all 3.
     from numnet.functional import _conv_winograd
 
     monkeypatch.setattr(_conv_winograd, "_PASS_BYTES", 1)
-    monkeypatch.setattr(_conv_winograd, "_MIN_PASS_TILES", 3)
+    monkeypatch.setattr(_conv_winograd, "_MIN_PASS_IMAGES", 2)
     rng = np.random.default_rng(11)
-    x = rng.standard_normal((2, 7, 9, 3))
+    x = rng.standard_normal((3, 7, 9, 3))
     w, b = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
     for workspace in (None, Workspace(), None):
         _assert_matches_im2col(x, w, b, 1, workspace, rng)
