@@ -64,7 +64,8 @@ _A_T = ((1, 1, 1, 0), (0, 1, -1, -1))
 # gradient (the sum of dY) is the sum of dM there: passes over 1/16 of M instead of the output.
 _BIAS_POINT = 4 * 1 + 1
 # The forward runs over the images in passes of about _PASS_BYTES of M (16 x tiles x F), at least
-# _MIN_PASS_IMAGES images each. CNN training step of the benchmark (batch 64; 32 -> 64 channels at
+# _MIN_PASS_IMAGES images each (the backward's input-gradient transform and scatter use the same
+# passes: -0.10 to -0.14 ms). CNN training step of the benchmark (batch 64; 32 -> 64 channels at
 # 14x14; 2 cores; interleaved, 100-120 rounds, two runs each): products and output transform in
 # one pass 11.69 / 11.65 ms, in passes of 2 MB 11.21 / 11.18 (of 8 MB 11.56 / 11.46); then the
 # patch gathering and the input transform in those passes too: 11.60 / 11.50 -> 11.25 / 11.22 ms.
@@ -125,8 +126,7 @@ def winograd_forward(
     # Y = (A^T kron A^T) M, the 4 outputs (r, s) of every tile.
     num_tiles = num_images * tiles_h * tiles_w
     tiles_per_image = tiles_h * tiles_w
-    bytes_per_image = 16 * tiles_per_image * num_filters * np.dtype(dtype).itemsize
-    images_per_pass = min(num_images, max(_MIN_PASS_IMAGES, _PASS_BYTES // bytes_per_image))
+    images_per_pass = _images_per_pass(num_images, tiles_per_image, num_filters, dtype)
     pass_tiles = images_per_pass * tiles_per_image
     row_parts, col_parts = _patch_parts(pad, tiles_h, height), _patch_parts(pad, tiles_w, width)
     x_phases = _split_phases(x, workspace)
@@ -217,13 +217,27 @@ def winograd_backward(
     dw = store(dw_view, dw_out)
     if not need_dx:
         return None, dw, db
-    # dD = (B^T kron B^T)^T dV, scatter-added into the overlapping patches
-    dpatches = scratch(workspace, "wg_dd", (16, num_tiles * channels), dtype, xp)
-    xp.matmul(b_b.T, dv.reshape(16, -1), out=dpatches)
-    dpatches_6d = dpatches.reshape(4, 4, num_images, tiles_h, tiles_w, channels)
+    # dD = (B^T kron B^T)^T dV, scatter-added into the overlapping patches: in the forward's
+    # passes over the images, so that each pass's dD is summed into dx from cache
+    tiles_per_image = tiles_h * tiles_w
+    images_per_pass = _images_per_pass(num_images, tiles_per_image, num_filters, dtype)
+    pass_tiles = images_per_pass * tiles_per_image
+    dpatches_buffer = scratch(workspace, "wg_dd", (16 * pass_tiles * channels,), dtype, xp)
+    phase_shape = (images_per_pass, (height + 1) // 2, (width + 1) // 2, channels)
+    phase_buffer = scratch(workspace, "wg_phase", phase_shape, dtype, xp)
+    dv_flat = dv.reshape(16, -1)
     dx = scratch(workspace, "wg_dx", tuple(x_shape), dtype, xp)
     row_parts, col_parts = _patch_parts(pad, tiles_h, height), _patch_parts(pad, tiles_w, width)
-    _scatter_patch_entries(dpatches_6d, dx, row_parts, col_parts, workspace)
+    for start in range(0, num_images, images_per_pass):
+        images = slice(start, min(num_images, start + images_per_pass))
+        count = images.stop - images.start
+        columns = slice(
+            start * tiles_per_image * channels, images.stop * tiles_per_image * channels
+        )
+        dpatches = dpatches_buffer[: 16 * count * tiles_per_image * channels].reshape(16, -1)
+        xp.matmul(b_b.T, dv_flat[:, columns], out=dpatches)
+        dpatches_6d = dpatches.reshape(4, 4, count, tiles_h, tiles_w, channels)
+        _scatter_patch_entries(dpatches_6d, dx[images], row_parts, col_parts, phase_buffer[:count])
     return dx, dw, db
 
 
@@ -241,6 +255,12 @@ def _gather_tile_outputs(dout: Any, dy_6d: Any) -> None:
                 part[:, rows:] = 0
             if columns < tiles_w:
                 part[:, :, columns:] = 0
+
+
+def _images_per_pass(num_images: int, tiles_per_image: int, num_filters: int, dtype: Any) -> int:
+    """Images per pass: about ``_PASS_BYTES`` of M (16 x tiles x F), at least _MIN_PASS_IMAGES."""
+    bytes_per_image = 16 * tiles_per_image * num_filters * np.dtype(dtype).itemsize
+    return min(num_images, max(_MIN_PASS_IMAGES, _PASS_BYTES // bytes_per_image))
 
 
 def _patch_parts(pad: int, tiles: int, size: int) -> list:
@@ -294,7 +314,7 @@ def _gather_patch_entry(x_phases: Any, part: Any, rows: Any, columns: Any) -> No
 
 
 def _scatter_patch_entries(
-    dpatches_6d: Any, dx: Any, row_parts: list, col_parts: list, workspace: Any = None
+    dpatches_6d: Any, dx: Any, row_parts: list, col_parts: list, phase_buffer: Any
 ) -> None:
     """``dx`` (N, H, W, C) = the sum, over the overlapping patches, of their entries' gradients.
 
@@ -303,12 +323,9 @@ def _scatter_patch_entries(
     consecutive positions: pixel (r, s) is position (r // 2, s // 2) of phase (r % 2, s % 2). Each
     phase is summed in a contiguous scratch array (the first entry covering it all assigned, the
     others added) and written into ``dx`` once: four strided writes instead of sixteen strided
-    read-modify-writes.
+    read-modify-writes. ``phase_buffer`` is that array, (N, ceil(H/2), ceil(W/2), C).
     """
-    num_images, height, width, channels = dx.shape
-    xp = get_array_module(dx)
-    phase_shape = (num_images, (height + 1) // 2, (width + 1) // 2, channels)
-    phase_buffer = scratch(workspace, "wg_phase", phase_shape, dx.dtype, xp)
+    height, width = dx.shape[1], dx.shape[2]
     for row_phase in range(min(2, height)):
         for col_phase in range(min(2, width)):
             phase_rows, phase_cols = (
