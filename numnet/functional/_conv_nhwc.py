@@ -18,6 +18,7 @@ from typing import Any
 
 from numnet.functional._backend import get_array_module
 from numnet.functional._kernel_utils import (
+    blocks_to_image,
     conv_output_size,
     positions_inside,
     scratch,
@@ -153,10 +154,9 @@ def conv_nhwc_backward(
         return None, dw, db
     if blocked:  # back to (N, H', W', F) order for col2im
         _, _, half_h, half_w, _ = dout.shape
-        dout_image = xp.empty((num_images, 2 * half_h, 2 * half_w, num_filters), dtype=dtype)
-        for p in range(2):
-            for q in range(2):
-                dout_image[:, p::2, q::2] = dout[2 * p + q]
+        image_shape = (num_images, 2 * half_h, 2 * half_w, num_filters)
+        dout_image = scratch(workspace, "dout_image", image_shape, dtype, xp)
+        blocks_to_image(dout, dout_image)
         dout_mat = dout_image.reshape(-1, num_filters)
     out_h = conv_output_size(height, kernel_h, stride_h, pad_h)
     out_w = conv_output_size(width, kernel_w, stride_w, pad_w)

@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 
 from numnet.functional._backend import get_array_module
-from numnet.functional._kernel_utils import positions_inside, scratch, store
+from numnet.functional._kernel_utils import blocks_to_image, positions_inside, scratch, store
 
 _B_T = ((1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1))
 _G = ((1, 0, 0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0, 0, 1))
@@ -126,8 +126,8 @@ def winograd_forward(
     # Y = (A^T kron A^T) M, the 4 outputs (r, s) of every tile.
     num_tiles = num_images * tiles_h * tiles_w
     tiles_per_image = tiles_h * tiles_w
-    images_per_pass = _images_per_pass(num_images, tiles_per_image, num_filters, dtype)
-    pass_tiles = images_per_pass * tiles_per_image
+    passes = _image_passes(num_images, tiles_per_image, num_filters, dtype)
+    pass_tiles = passes[0].stop * tiles_per_image  # the first pass is the longest
     row_parts, col_parts = _patch_parts(pad, tiles_h, height), _patch_parts(pad, tiles_w, width)
     x_phases = _split_phases(x, workspace)
     u = winograd_filters(w.astype(dtype, copy=False), g_g)
@@ -136,17 +136,15 @@ def winograd_forward(
     v = v_flat.reshape(16, num_tiles, channels)
     patches_buffer = scratch(workspace, "wg_d", (16 * pass_tiles * channels,), dtype, xp)
     m_buffer = scratch(workspace, "wg_m", (16 * pass_tiles * num_filters,), dtype, xp)
-    for start in range(0, num_images, images_per_pass):
-        images = slice(start, min(num_images, start + images_per_pass))
+    for images in passes:
         count = images.stop - images.start
-        tiles = slice(start * tiles_per_image, images.stop * tiles_per_image)
+        tiles = slice(images.start * tiles_per_image, images.stop * tiles_per_image)
         patches = patches_buffer[: 16 * count * tiles_per_image * channels].reshape(16, -1)
         patches_6d = patches.reshape(4, 4, count, tiles_h, tiles_w, channels)
+        pass_phases = x_phases[:, :, images]
         for a in range(4):
             for c in range(4):
-                _gather_patch_entry(
-                    x_phases[:, :, images], patches_6d[a, c], row_parts[a], col_parts[c]
-                )
+                _gather_patch_entry(pass_phases, patches_6d[a, c], row_parts[a], col_parts[c])
         xp.matmul(b_b, patches, out=v_flat[:, tiles.start * channels : tiles.stop * channels])
         m = m_buffer[: 16 * count * tiles_per_image * num_filters].reshape(16, -1, num_filters)
         xp.matmul(v[:, tiles], u, out=m)
@@ -158,13 +156,10 @@ def winograd_forward(
     cache = (tuple(x.shape), tuple(w.shape), v, u, (1, 1, pad, pad), workspace)
     if pool_blocks:
         return y.reshape(4, num_images, tiles_h, tiles_w, num_filters), cache
-    y_6d = y.reshape(2, 2, num_images, tiles_h, tiles_w, num_filters)
     out_full = scratch(
         workspace, "wg_out", (num_images, 2 * tiles_h, 2 * tiles_w, num_filters), dtype, xp
     )
-    for r in range(2):
-        for s in range(2):
-            out_full[:, r::2, s::2] = y_6d[r, s]
+    blocks_to_image(y.reshape(4, num_images, tiles_h, tiles_w, num_filters), out_full)
     return out_full[:, :out_h, :out_w], cache
 
 
@@ -220,19 +215,18 @@ def winograd_backward(
     # dD = (B^T kron B^T)^T dV, scatter-added into the overlapping patches: in the forward's
     # passes over the images, so that each pass's dD is summed into dx from cache
     tiles_per_image = tiles_h * tiles_w
-    images_per_pass = _images_per_pass(num_images, tiles_per_image, num_filters, dtype)
-    pass_tiles = images_per_pass * tiles_per_image
+    passes = _image_passes(num_images, tiles_per_image, num_filters, dtype)
+    pass_tiles = passes[0].stop * tiles_per_image  # the first pass is the longest
     dpatches_buffer = scratch(workspace, "wg_dd", (16 * pass_tiles * channels,), dtype, xp)
-    phase_shape = (images_per_pass, (height + 1) // 2, (width + 1) // 2, channels)
+    phase_shape = (passes[0].stop, (height + 1) // 2, (width + 1) // 2, channels)
     phase_buffer = scratch(workspace, "wg_phase", phase_shape, dtype, xp)
     dv_flat = dv.reshape(16, -1)
     dx = scratch(workspace, "wg_dx", tuple(x_shape), dtype, xp)
     row_parts, col_parts = _patch_parts(pad, tiles_h, height), _patch_parts(pad, tiles_w, width)
-    for start in range(0, num_images, images_per_pass):
-        images = slice(start, min(num_images, start + images_per_pass))
+    for images in passes:
         count = images.stop - images.start
         columns = slice(
-            start * tiles_per_image * channels, images.stop * tiles_per_image * channels
+            images.start * tiles_per_image * channels, images.stop * tiles_per_image * channels
         )
         dpatches = dpatches_buffer[: 16 * count * tiles_per_image * channels].reshape(16, -1)
         xp.matmul(b_b.T, dv_flat[:, columns], out=dpatches)
@@ -257,10 +251,16 @@ def _gather_tile_outputs(dout: Any, dy_6d: Any) -> None:
                 part[:, :, columns:] = 0
 
 
-def _images_per_pass(num_images: int, tiles_per_image: int, num_filters: int, dtype: Any) -> int:
-    """Images per pass: about ``_PASS_BYTES`` of M (16 x tiles x F), at least _MIN_PASS_IMAGES."""
+def _image_passes(
+    num_images: int, tiles_per_image: int, num_filters: int, dtype: Any
+) -> list[slice]:
+    """Consecutive ranges of whole images, the passes of the forward and of the input gradient:
+    about ``_PASS_BYTES`` of M (16 x tiles x F) each, at least ``_MIN_PASS_IMAGES`` images."""
     bytes_per_image = 16 * tiles_per_image * num_filters * np.dtype(dtype).itemsize
-    return min(num_images, max(_MIN_PASS_IMAGES, _PASS_BYTES // bytes_per_image))
+    per_pass = min(num_images, max(_MIN_PASS_IMAGES, _PASS_BYTES // bytes_per_image))
+    return [
+        slice(start, min(num_images, start + per_pass)) for start in range(0, num_images, per_pass)
+    ]
 
 
 def _patch_parts(pad: int, tiles: int, size: int) -> list:

@@ -35,6 +35,14 @@ def store(value: Any, out: Any = None) -> Any:
     return out
 
 
+def blocks_to_image(blocks: Any, image: Any) -> None:
+    """``image`` (N, 2 h, 2 w, C) from the 2x2-window blocks (4, N, h, w, C) of a pooling-ordered
+    output: block ``2 p + q`` holds the pixels (2 i + p, 2 j + q)."""
+    for p in range(2):
+        for q in range(2):
+            image[:, p::2, q::2] = blocks[2 * p + q]
+
+
 def window_slice(offset: int, stride: int, count: int) -> slice:
     """Positions ``offset, offset + stride, ..., offset + stride (count - 1)``: one per window."""
     return slice(offset, offset + stride * (count - 1) + 1, stride)

@@ -6,6 +6,7 @@ import pytest
 
 from numnet import nn
 from numnet.gradcheck import eval_numerical_gradient_array, rel_error
+from tests.functional.test_pool_blocks import to_blocks
 
 
 def _seeded_dropout():
@@ -147,7 +148,7 @@ def test_channel_last_batchnorm2d_equals_the_nchw_layer(blocks):
     def to_last(a):  # (N, C, H, W) -> (N, H, W, C), or the 2x2 pooling blocks (4, N, H/2, W/2, C)
         a = a.transpose(0, 2, 3, 1)
         if blocks:
-            a = np.stack([a[:, p::2, q::2] for p in range(2) for q in range(2)])
+            a = to_blocks(a)
         return np.ascontiguousarray(a)
 
     for train in (True, False):
