@@ -1,5 +1,7 @@
 """Small helpers shared by the channel-last kernels (``_conv_nhwc``, ``_conv_winograd``,
-``_pool_nhwc``) and the pooling layers: scratch arrays, strided window slices, output sizes.
+``_pool_nhwc``, ``_batchnorm_rows``) and the pooling layers: scratch arrays, strided window
+slices, the window positions that lie inside the input, output sizes, and pooling blocks back
+to an image.
 """
 
 from __future__ import annotations
