@@ -29,7 +29,7 @@ the 36 C F of im2col.
 Backward pass (each transform is linear, so its gradient is the transposed transform):
 
     dM_k = A dY A^T     (per tile, from the 2x2 output gradient)
-    dU_k = V_k^T @ dM_k           dg = G^T dU G    -> dw
+    dU_k = V_k^T @ dM_k           dg = G^T dU G    -> dw   (computed as dU_k^T = dM_k^T V_k)
     dV_k = dM_k @ U_k^T           dd = B dV B^T    -> scatter-added into the overlapping patches
     db   = sum of dY over images and positions = sum over tiles of dM at point (1, 1)
 
@@ -196,10 +196,10 @@ def winograd_backward(
     else:
         dy = scratch(workspace, "wg_dy", (4, num_tiles * num_filters), dtype, xp)
         _gather_tile_outputs(dout, dy.reshape(2, 2, num_images, tiles_h, tiles_w, num_filters))
-    # Four Winograd points at a time: dM_k = ((A^T kron A^T)^T dY)_k, then dU_k = V_k^T dM_k
+    # Four Winograd points at a time: dM_k = ((A^T kron A^T)^T dY)_k, then dU_k^T = dM_k^T V_k
     # and dV_k = dM_k U_k^T while that quarter of dM is still in cache (it is never stored whole).
     dm_part = scratch(workspace, "wg_dm", (_POINTS_PER_PASS, num_tiles, num_filters), dtype, xp)
-    du = scratch(workspace, "wg_du", (16, channels, num_filters), dtype, xp)
+    du_t = scratch(workspace, "wg_du_t", (16, num_filters, channels), dtype, xp)
     dv = scratch(workspace, "wg_dv", (16, num_tiles, channels), dtype, xp) if need_dx else None
     u_t = xp.ascontiguousarray(u.transpose(0, 2, 1)) if need_dx else None
     db = None
@@ -208,11 +208,14 @@ def winograd_backward(
         xp.matmul(a_a.T[points], dy, out=dm_part.reshape(_POINTS_PER_PASS, -1))
         if start <= _BIAS_POINT < start + _POINTS_PER_PASS:  # db: the sum of each tile's dY
             db = store(dm_part[_BIAS_POINT - start].sum(axis=0, dtype=dtype), db_out)
-        xp.matmul(v[points].transpose(0, 2, 1), dm_part, out=du[points])
+        # dU_k^T = dM_k^T V_k (F x C): BLAS splits its F rows over the cores, while V_k^T dM_k
+        # (C x F) ran on one core (alone 110 GFLOP/s instead of 175; benchmark CNN step,
+        # interleaved, two runs: 14.20 / 14.54 ms -> 13.89 / 14.24 ms, machine in a slow state)
+        xp.matmul(dm_part.transpose(0, 2, 1), v[points], out=du_t[points])
         if need_dx:
             xp.matmul(dm_part, u_t[points], out=dv[points])
-    dg = g_g.T @ du.reshape(16, -1)  # dg = (G kron G)^T dU: (9, C*F)
-    dw_view = dg.reshape(3, 3, channels, num_filters).transpose(3, 2, 0, 1)  # (F, C, 3, 3)
+    dg = g_g.T @ du_t.reshape(16, -1)  # dg = (G kron G)^T dU: (9, F*C)
+    dw_view = dg.reshape(3, 3, num_filters, channels).transpose(2, 3, 0, 1)  # (F, C, 3, 3)
     dw = store(dw_view, dw_out)
     if not need_dx:
         return None, dw, db
