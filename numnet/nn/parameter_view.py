@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from numnet.nn import huge_pages
 from numnet.nn.flat import FlatLayout
 from numnet.nn.module import Module
 
@@ -53,7 +54,7 @@ class ParameterView(MutableMapping[str, Any]):
         layout = FlatLayout.of(current)
         if layout is None:
             return None
-        flat = np.empty(layout.size, dtype=layout.dtype)
+        flat = huge_pages.empty((layout.size,), layout.dtype)
         views = layout.views(flat)
         for name, view in views.items():
             view[...] = current[name]

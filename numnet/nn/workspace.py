@@ -4,6 +4,7 @@ Fresh large arrays cost more than the arithmetic done in them (page faults on ev
 so the layers of a model reuse their outputs, input gradients and big temporaries (im2col matrices,
 padded inputs) between steps. A buffer is kept per name and reallocated only when the requested
 shape or dtype changes (e.g. the short last batch of an epoch), so at most one array per name lives.
+NumPy buffers of 1 MiB and more are placed in 2 MiB memory pages (:mod:`numnet.nn.huge_pages`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from numnet.nn import huge_pages
+
+
+def _new_array(shape: tuple[int, ...], dtype: Any, xp: Any) -> Any:
+    """An uninitialised array; NumPy ones of at least 1 MiB in huge pages."""
+    return huge_pages.empty(shape, dtype) if xp is np else xp.empty(shape, dtype=dtype)
 
 
 class Workspace:
@@ -31,7 +39,7 @@ class Workspace:
         if array is None or array.shape != shape or array.dtype != dtype:
             array = None
             self._arrays.pop(name, None)  # free the old one before allocating its replacement
-            array = xp.empty(shape, dtype=dtype)
+            array = _new_array(shape, dtype, xp)
             self._arrays[name] = array
         return array
 
@@ -47,7 +55,8 @@ class Workspace:
         if array is not None and array.shape == shape and array.dtype == dtype:
             return array, False
         self._arrays.pop(name, None)
-        array = xp.zeros(shape, dtype=dtype)
+        array = _new_array(shape, dtype, xp)
+        array[...] = 0
         self._arrays[name] = array
         return array, True
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from numnet.nn import huge_pages
 from numnet.optim._flat import flat_buffer_of
 from numnet.optim.transform import GradientTransformation, Grads, Params, State, Updates
 
@@ -36,7 +37,9 @@ def _zeros_for(params: Params, prefix: str) -> State:
     flat = flat_buffer_of(params)
     layout = getattr(params, "flat_layout", None)
     if flat is not None and layout is not None and list(params) == list(layout.names):
-        views = layout.views(np.zeros_like(flat))
+        zeros = huge_pages.empty(flat.shape, flat.dtype)
+        zeros[...] = 0
+        views = layout.views(zeros)
         return {f"{prefix}/{name}": views[name] for name in layout.names}
     return {f"{prefix}/{name}": np.zeros_like(param) for name, param in params.items()}
 
