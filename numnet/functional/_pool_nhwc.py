@@ -84,13 +84,26 @@ def max_pool_blocks_forward(
     return out, (tuple(x_blocks.shape), x_blocks.dtype, workspace, beats)
 
 
-def max_pool_blocks_backward(dout: Any, cache: tuple) -> Any:
-    """Gradient (4, N, H', W', C), in blocks, of :func:`max_pool_blocks_forward` for ``dout``."""
+def max_pool_blocks_backward(dout: Any, cache: tuple, out: Any = None) -> Any:
+    """Gradient (4, N, H', W', C), in blocks, of :func:`max_pool_blocks_forward` for ``dout``.
+
+    ``out`` is an optional array of that shape and dtype to write it into: it may be the forward's
+    input itself (the routing reads only ``dout`` and the cached masks), which spares a buffer
+    as large as the input when nothing else needs that input any more.
+    """
     shape, _, workspace, beats = cache
     xp = get_array_module(dout)
-    dx_blocks = scratch(workspace, "dx", shape, dout.dtype, xp)
     if beats is None:
         raise RuntimeError("max_pool_blocks_backward needs the cache of a train=True forward")
+    if out is None:
+        dx_blocks = scratch(workspace, "dx", shape, dout.dtype, xp)
+    elif tuple(out.shape) != tuple(shape) or out.dtype != dout.dtype:
+        raise ValueError(
+            f"out must have shape {tuple(shape)} and dtype {dout.dtype}, got {tuple(out.shape)} "
+            f"{out.dtype}"
+        )
+    else:
+        dx_blocks = out
     _route_first_max(dout, list(dx_blocks), beats, workspace)
     return dx_blocks
 

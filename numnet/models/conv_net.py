@@ -78,6 +78,10 @@ def _keep_channels_last(layers: list[Module]) -> None:
                 None,
             )
             layer.pool_blocks_out = isinstance(following, MaxPool2d) and following.is_2x2_stride_2()
+            if layer.pool_blocks_out:
+                # the blocks (the convolution's or batch norm's output) are read by the pool
+                # alone, so its backward may write the input gradient over them
+                following.input_grad_in_place = True
             first = False
         elif isinstance(layer, MaxPool2d | Flatten | BatchNorm2d):
             layer.channels_last = not first

@@ -68,6 +68,20 @@ def test_max_pool_blocks_match_the_strided_pool(train):
     np.testing.assert_array_equal(dx, to_blocks(max_pool_nhwc_backward(dout, expected_cache)))
 
 
+def test_max_pool_blocks_backward_writes_into_the_input_when_asked():
+    rng = np.random.default_rng(4)
+    blocks = to_blocks(rng.standard_normal((2, 6, 4, 3)).astype(np.float32))
+    out, cache = max_pool_blocks_forward(blocks, Workspace())
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    expected = max_pool_blocks_backward(dout, cache).copy()
+    dx = max_pool_blocks_backward(dout, cache, out=blocks)
+    assert dx is blocks
+    np.testing.assert_array_equal(blocks, expected)
+    for wrong in (blocks[:, :1], blocks.astype(np.float64)):
+        with pytest.raises(ValueError, match="out must have shape"):
+            max_pool_blocks_backward(dout, cache, out=wrong)
+
+
 @pytest.mark.parametrize("pad", [0, 1, 2])
 def test_winograd_blocks_hold_the_same_outputs_and_gradients(pad):
     from numnet.functional._conv_winograd import winograd_backward, winograd_forward
@@ -102,6 +116,8 @@ def test_convnet_blocks_give_the_same_loss_and_gradients(algorithm):
     blocked, plain = make(), make()
     first = blocked.net.layers[0]
     assert first.pool_blocks_out and blocked.net.layers[3].pool_blocks_out
+    pools = [blocked.net.layers[1], blocked.net.layers[4]]
+    assert all(pool.input_grad_in_place for pool in pools)
     plain.net.layers[0].pool_blocks_out = plain.net.layers[3].pool_blocks_out = False
     loss, grads = blocked.loss(X, y)
     loss_plain, grads_plain = plain.loss(X, y)
@@ -116,3 +132,48 @@ def test_convnet_blocks_give_the_same_loss_and_gradients(algorithm):
     np.testing.assert_allclose(
         blocked.net.backward(dscores.copy()), plain.net.backward(dscores.copy()), rtol=1e-10
     )
+
+
+@pytest.mark.parametrize("normalization", [None, "batchnorm"])
+def test_convnet_pools_write_their_input_gradient_over_the_blocks(normalization):
+    """The pool's input gradient takes the place of its input (the conv or batch norm output),
+    and the step's results are exactly those of a pool with a buffer of its own."""
+    from numnet.models import ConvNet
+
+    rng = np.random.default_rng(5)
+    X, y = rng.standard_normal((3, 1, 8, 8)), rng.integers(0, 3, 3)
+
+    def make():
+        return ConvNet(
+            (1, 8, 8),
+            (3, 4),
+            hidden_dims=(5,),
+            num_classes=3,
+            normalization=normalization,
+            dtype=np.float64,
+            seed=2,
+        )
+
+    in_place, separate = make(), make()
+    pools = [layer for layer in separate.net.layers if type(layer).__name__ == "MaxPool2d"]
+    for pool in pools:
+        pool.input_grad_in_place = False
+    loss, grads = in_place.loss(X, y)
+    loss_separate, grads_separate = separate.loss(X, y)
+    assert loss == loss_separate
+    for name in grads_separate:
+        np.testing.assert_array_equal(grads[name], grads_separate[name])
+
+    layers = in_place.net.layers
+    inputs, outputs = [], []
+    h = in_place._prepare_input(X)
+    for layer in layers:
+        inputs.append(h)
+        h = layer.forward(h, train=True)
+    d = rng.standard_normal(h.shape)
+    for index in range(len(layers) - 1, 0, -1):
+        d = layers[index].backward(d)
+        outputs.append((index, d))
+    for index, dx in outputs:
+        if type(layers[index]).__name__ == "MaxPool2d":
+            assert dx is inputs[index]  # written over the blocks it was given
