@@ -70,8 +70,8 @@ def test_small_arrays_are_ordinary() -> None:
 def test_the_kernel_is_asked_for_huge_pages() -> None:
     array = huge_pages.empty((huge_pages.MIN_BYTES,), np.uint8)
     assert "hg" in _vm_flags(_address(array))  # VmFlags "hg": advised MADV_HUGEPAGE
-    plain = np.empty(huge_pages.MIN_BYTES // 2, np.uint8)
-    assert "hg" not in _vm_flags(_address(plain))
+    # (no check that an ordinary array lacks it: the heap may hold ranges that NumPy itself
+    # advised for an earlier array of 4 MiB or more)
 
 
 @needs_madvise
