@@ -132,7 +132,7 @@ def winograd_forward(
     tiles_per_image = tiles_h * tiles_w
     passes = _image_passes(num_images, tiles_per_image, num_filters, dtype)
     pass_tiles = passes[0].stop * tiles_per_image  # the first pass is the longest
-    row_parts, col_parts = _patch_parts(pad, tiles_h, height), _patch_parts(pad, tiles_w, width)
+    gather_plan = _gather_plan(pad, tiles_h, tiles_w, height, width)
     x_phases = _split_phases(x, workspace)
     u = winograd_filters(w.astype(dtype, copy=False), g_g)
     v_flat = scratch(workspace, "wg_v", (16, num_tiles * channels), dtype, xp)
@@ -145,10 +145,7 @@ def winograd_forward(
         tiles = slice(images.start * tiles_per_image, images.stop * tiles_per_image)
         patches = patches_buffer[: 16 * count * tiles_per_image * channels].reshape(16, -1)
         patches_6d = patches.reshape(4, 4, count, tiles_h, tiles_w, channels)
-        pass_phases = x_phases[:, :, images]
-        for a in range(4):
-            for c in range(4):
-                _gather_patch_entry(pass_phases, patches_6d[a, c], row_parts[a], col_parts[c])
+        _gather_patches(x_phases[:, :, images], patches_6d, gather_plan)
         xp.matmul(b_b, patches, out=v_flat[:, tiles.start * channels : tiles.stop * channels])
         m = m_buffer[: 16 * count * tiles_per_image * num_filters].reshape(16, -1, num_filters)
         xp.matmul(v[:, tiles], u, out=m)
@@ -229,7 +226,7 @@ def winograd_backward(
     phase_buffer = scratch(workspace, "wg_phase", phase_shape, dtype, xp)
     dv_flat = dv.reshape(16, -1)
     dx = scratch(workspace, "wg_dx", tuple(x_shape), dtype, xp)
-    row_parts, col_parts = _patch_parts(pad, tiles_h, height), _patch_parts(pad, tiles_w, width)
+    scatter_plan = _scatter_plan(pad, tiles_h, tiles_w, height, width)
     for images in passes:
         count = images.stop - images.start
         columns = slice(
@@ -238,7 +235,7 @@ def winograd_backward(
         dpatches = dpatches_buffer[: 16 * count * tiles_per_image * channels].reshape(16, -1)
         xp.matmul(b_b.T, dv_flat[:, columns], out=dpatches)
         dpatches_6d = dpatches.reshape(4, 4, count, tiles_h, tiles_w, channels)
-        _scatter_patch_entries(dpatches_6d, dx[images], row_parts, col_parts, phase_buffer[:count])
+        _scatter_patches(dpatches_6d, dx[images], phase_buffer[:count], scatter_plan)
     return dx, dw, db
 
 
@@ -270,12 +267,6 @@ def _image_passes(
     ]
 
 
-def _patch_parts(pad: int, tiles: int, size: int) -> list:
-    """For patch entries a = 0..3 along one axis: (tile slice, image slice) of the tiles whose
-    entry a (image position ``2 i + a - pad``) lies inside the image, or None when none does."""
-    return [positions_inside(a, 2, pad, tiles, size) for a in range(4)]
-
-
 def _split_phases(x: Any, workspace: Any) -> Any:
     """``x`` (N, H, W, C) as its four phases (2, 2, N, ceil(H/2), ceil(W/2), C): phase (p, q)
     holds the pixels (2 i + p, 2 j + q) at (i, j) (unused corners of odd sizes left as they are).
@@ -293,75 +284,118 @@ def _split_phases(x: Any, workspace: Any) -> Any:
     return phases
 
 
-def _gather_patch_entry(x_phases: Any, part: Any, rows: Any, columns: Any) -> None:
-    """``part`` (N, tiles_h, tiles_w, C) = entry (a, c) of every tile's patch, which is the image
-    pixel (2 i + a - pad, 2 j + c - pad), zero where that lies in the padding. The pixels come
-    from ``x_phases`` (:func:`_split_phases`): pixel (r, s) is (r // 2, s // 2) of phase
-    (r % 2, s % 2)."""
-    if rows is None or columns is None:
-        part[...] = 0
-        return
-    (tile_rows, image_rows), (tile_cols, image_cols) = rows, columns
-    phase = x_phases[image_rows.start % 2, image_cols.start % 2]
-    first_row, first_col = image_rows.start // 2, image_cols.start // 2
-    part[:, tile_rows, tile_cols] = phase[
-        :,
-        first_row : first_row + tile_rows.stop - tile_rows.start,
-        first_col : first_col + tile_cols.stop - tile_cols.start,
-    ]
-    tiles_h, tiles_w = part.shape[1], part.shape[2]
-    if tile_rows.start > 0:
-        part[:, : tile_rows.start] = 0
-    if tile_rows.stop < tiles_h:
-        part[:, tile_rows.stop :] = 0
-    if tile_cols.start > 0:
-        part[:, tile_rows, : tile_cols.start] = 0
-    if tile_cols.stop < tiles_w:
-        part[:, tile_rows, tile_cols.stop :] = 0
+@functools.lru_cache(maxsize=32)
+def _gather_plan(pad: int, tiles_h: int, tiles_w: int, height: int, width: int) -> tuple:
+    """What :func:`_gather_patches` copies, per patch entry (a, c): ``(a, c, phase, source,
+    target, zeroed)``, or ``(a, c, None, None, None, ())`` for an entry wholly in the padding.
+
+    Entry (a, c) of tile (i, j) is the image pixel (2 i + a - pad, 2 j + c - pad): for the tiles
+    where that lies inside (``target`` = (all images, tile rows, tile columns)) it is the block
+    ``source`` of parity phase ``phase`` = (row % 2, column % 2); ``zeroed`` are the regions of
+    the tile grid where it lies in the padding. Worked out once per geometry (it is the same for
+    every pass and step; building it per call cost ~10 us of Python per pass).
+    """
+    plan = []
+    for a in range(4):
+        rows = positions_inside(a, 2, pad, tiles_h, height)
+        for c in range(4):
+            columns = positions_inside(c, 2, pad, tiles_w, width)
+            if rows is None or columns is None:
+                plan.append((a, c, None, None, None, ()))
+                continue
+            (tile_rows, image_rows), (tile_cols, image_cols) = rows, columns
+            phase = (image_rows.start % 2, image_cols.start % 2)
+            first_row, first_col = image_rows.start // 2, image_cols.start // 2
+            source = (
+                slice(None),
+                slice(first_row, first_row + tile_rows.stop - tile_rows.start),
+                slice(first_col, first_col + tile_cols.stop - tile_cols.start),
+            )
+            zeroed = []
+            if tile_rows.start > 0:
+                zeroed.append((slice(None), slice(0, tile_rows.start)))
+            if tile_rows.stop < tiles_h:
+                zeroed.append((slice(None), slice(tile_rows.stop, None)))
+            if tile_cols.start > 0:
+                zeroed.append((slice(None), tile_rows, slice(0, tile_cols.start)))
+            if tile_cols.stop < tiles_w:
+                zeroed.append((slice(None), tile_rows, slice(tile_cols.stop, None)))
+            target = (slice(None), tile_rows, tile_cols)
+            plan.append((a, c, phase, source, target, tuple(zeroed)))
+    return tuple(plan)
 
 
-def _scatter_patch_entries(
-    dpatches_6d: Any, dx: Any, row_parts: list, col_parts: list, phase_buffer: Any
-) -> None:
+def _gather_patches(x_phases: Any, patches_6d: Any, plan: tuple) -> None:
+    """``patches_6d[a, c]`` (N, tiles_h, tiles_w, C) = entry (a, c) of every tile's patch, the
+    pixel (2 i + a - pad, 2 j + c - pad), zero in the padding, copied from ``x_phases``
+    (:func:`_split_phases`: pixel (r, s) is (r // 2, s // 2) of phase (r % 2, s % 2)) as
+    ``plan`` (:func:`_gather_plan`) says."""
+    for a, c, phase, source, target, zeroed in plan:
+        part = patches_6d[a, c]
+        if phase is None:
+            part[...] = 0
+            continue
+        part[target] = x_phases[phase][source]
+        for region in zeroed:
+            part[region] = 0
+
+
+@functools.lru_cache(maxsize=32)
+def _scatter_plan(pad: int, tiles_h: int, tiles_w: int, height: int, width: int) -> tuple:
+    """What :func:`_scatter_patches` sums, per phase of the input: ``(row phase, column phase,
+    phase rows, phase columns, starts at zero, terms)``, each term ``(a, c, source, target,
+    whole)`` saying that entry (a, c) of the tiles ``source`` lands on the positions ``target``
+    of that phase (``whole``: on all of them, then it comes first and is assigned, not added).
+    Worked out once per geometry, like :func:`_gather_plan`."""
+    plan = []
+    for row_phase in range(min(2, height)):
+        for col_phase in range(min(2, width)):
+            phase_rows = len(range(row_phase, height, 2))
+            phase_cols = len(range(col_phase, width, 2))
+            terms = []
+            for a in range(4):
+                rows = positions_inside(a, 2, pad, tiles_h, height)
+                for c in range(4):
+                    columns = positions_inside(c, 2, pad, tiles_w, width)
+                    if rows is None or columns is None:
+                        continue
+                    (tile_rows, image_rows), (tile_cols, image_cols) = rows, columns
+                    if image_rows.start % 2 != row_phase or image_cols.start % 2 != col_phase:
+                        continue
+                    count_rows = tile_rows.stop - tile_rows.start
+                    count_cols = tile_cols.stop - tile_cols.start
+                    target = (
+                        slice(None),
+                        slice(image_rows.start // 2, image_rows.start // 2 + count_rows),
+                        slice(image_cols.start // 2, image_cols.start // 2 + count_cols),
+                    )
+                    whole = count_rows == phase_rows and count_cols == phase_cols
+                    terms.append((a, c, (slice(None), tile_rows, tile_cols), target, whole))
+            terms.sort(key=lambda term: not term[4])  # a whole-phase entry first, if any
+            starts_at_zero = not terms or not terms[0][4]
+            plan.append((row_phase, col_phase, phase_rows, phase_cols, starts_at_zero, terms))
+    return tuple(plan)
+
+
+def _scatter_patches(dpatches_6d: Any, dx: Any, phase_buffer: Any, plan: tuple) -> None:
     """``dx`` (N, H, W, C) = the sum, over the overlapping patches, of their entries' gradients.
 
     Entry (a, c) of tile (i, j) is the pixel (2 i + a - pad, 2 j + c - pad) (when inside), so each
     entry lands in one parity class ("phase") of rows and columns of ``dx``, and within it on
     consecutive positions: pixel (r, s) is position (r // 2, s // 2) of phase (r % 2, s % 2). Each
     phase is summed in a contiguous scratch array (the first entry covering it all assigned, the
-    others added) and written into ``dx`` once: four strided writes instead of sixteen strided
-    read-modify-writes. ``phase_buffer`` is that array, (N, ceil(H/2), ceil(W/2), C).
+    others added; ``plan`` from :func:`_scatter_plan`) and written into ``dx`` once: four strided
+    writes instead of sixteen strided read-modify-writes. ``phase_buffer`` is that array,
+    (N, ceil(H/2), ceil(W/2), C).
     """
-    height, width = dx.shape[1], dx.shape[2]
-    for row_phase in range(min(2, height)):
-        for col_phase in range(min(2, width)):
-            phase_rows, phase_cols = (
-                len(range(row_phase, height, 2)),
-                len(range(col_phase, width, 2)),
-            )
-            phase = phase_buffer[:, :phase_rows, :phase_cols]
-            parts = []
-            for a, rows in enumerate(row_parts):
-                for c, cols in enumerate(col_parts):
-                    if rows is None or cols is None:
-                        continue
-                    (tile_rows, image_rows), (tile_cols, image_cols) = rows, cols
-                    if image_rows.start % 2 != row_phase or image_cols.start % 2 != col_phase:
-                        continue
-                    count_rows = tile_rows.stop - tile_rows.start
-                    count_cols = tile_cols.stop - tile_cols.start
-                    target = (
-                        slice(image_rows.start // 2, image_rows.start // 2 + count_rows),
-                        slice(image_cols.start // 2, image_cols.start // 2 + count_cols),
-                    )
-                    whole = count_rows == phase_rows and count_cols == phase_cols
-                    parts.append((whole, target, dpatches_6d[a, c][:, tile_rows, tile_cols]))
-            parts.sort(key=lambda part: not part[0])  # a whole-phase entry first, if any
-            if not parts or not parts[0][0]:
-                phase[...] = 0
-            for index, (whole, (target_rows, target_cols), contribution) in enumerate(parts):
-                if index == 0 and whole:
-                    phase[...] = contribution
-                else:
-                    phase[:, target_rows, target_cols] += contribution
-            dx[:, row_phase::2, col_phase::2] = phase
+    for row_phase, col_phase, phase_rows, phase_cols, starts_at_zero, terms in plan:
+        phase = phase_buffer[:, :phase_rows, :phase_cols]
+        if starts_at_zero:
+            phase[...] = 0
+        for index, (a, c, source, target, whole) in enumerate(terms):
+            contribution = dpatches_6d[a, c][source]
+            if index == 0 and whole:
+                phase[...] = contribution
+            else:
+                phase[target] += contribution
+        dx[:, row_phase::2, col_phase::2] = phase
