@@ -293,7 +293,9 @@ def _gather_plan(pad: int, tiles_h: int, tiles_w: int, height: int, width: int) 
     where that lies inside (``target`` = (all images, tile rows, tile columns)) it is the block
     ``source`` of parity phase ``phase`` = (row % 2, column % 2); ``zeroed`` are the regions of
     the tile grid where it lies in the padding. Worked out once per geometry (it is the same for
-    every pass and step; building it per call cost ~10 us of Python per pass).
+    every pass and step): with tiny arrays, a pass's gather took 25 us when the slices were
+    worked out on the fly, 14 us now (the scatter 36 -> 20 us); the benchmark CNN's training step
+    (7 passes each way), interleaved over three model copies: 10.79 -> 10.53 ms, 12.28 -> 12.03.
     """
     plan = []
     for a in range(4):
