@@ -58,7 +58,13 @@ from typing import Any
 import numpy as np
 
 from numnet.functional._backend import get_array_module
-from numnet.functional._kernel_utils import blocks_to_image, positions_inside, scratch, store
+from numnet.functional._kernel_utils import (
+    blocks_to_image,
+    positions_inside,
+    scratch,
+    store,
+    zeroed_once,
+)
 
 _B_T = ((1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1))
 _G = ((1, 0, 0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0, 0, 1))
@@ -138,13 +144,19 @@ def winograd_forward(
     v_flat = scratch(workspace, "wg_v", (16, num_tiles * channels), dtype, xp)
     y = scratch(workspace, "wg_y", (4, num_tiles * num_filters), dtype, xp)
     v = v_flat.reshape(16, num_tiles, channels)
-    patches_buffer = scratch(workspace, "wg_d", (16 * pass_tiles * channels,), dtype, xp)
+    # Every pass lays its patches out as the longest one does (entry (a, c) in row 4 a + c, the
+    # images of the pass from the left), so the entries that fall in the padding sit at the same
+    # places in every pass and step: zeroed once when the buffer is made, never written. The
+    # name holds the geometry, as another one would have other padding places.
+    patches_buffer, _ = zeroed_once(
+        workspace, f"wg_d/pad{pad}/{height}x{width}", (16, pass_tiles * channels), dtype, xp
+    )
     m_buffer = scratch(workspace, "wg_m", (16 * pass_tiles * num_filters,), dtype, xp)
     for images in passes:
         count = images.stop - images.start
         tiles = slice(images.start * tiles_per_image, images.stop * tiles_per_image)
-        patches = patches_buffer[: 16 * count * tiles_per_image * channels].reshape(16, -1)
-        patches_6d = patches.reshape(4, 4, count, tiles_h, tiles_w, channels)
+        patches = patches_buffer[:, : count * tiles_per_image * channels]  # rows not adjacent
+        patches_6d = patches.reshape(4, 4, count, tiles_h, tiles_w, channels)  # (a view)
         _gather_patches(x_phases[:, :, images], patches_6d, gather_plan)
         xp.matmul(b_b, patches, out=v_flat[:, tiles.start * channels : tiles.stop * channels])
         m = m_buffer[: 16 * count * tiles_per_image * num_filters].reshape(16, -1, num_filters)
@@ -286,16 +298,17 @@ def _split_phases(x: Any, workspace: Any) -> Any:
 
 @functools.lru_cache(maxsize=32)
 def _gather_plan(pad: int, tiles_h: int, tiles_w: int, height: int, width: int) -> tuple:
-    """What :func:`_gather_patches` copies, per patch entry (a, c): ``(a, c, phase, source,
-    target, zeroed)``, or ``(a, c, None, None, None, ())`` for an entry wholly in the padding.
+    """What :func:`_gather_patches` copies: ``(a, c, phase, source, target)`` for each patch
+    entry (a, c) that is not wholly in the padding.
 
     Entry (a, c) of tile (i, j) is the image pixel (2 i + a - pad, 2 j + c - pad): for the tiles
     where that lies inside (``target`` = (all images, tile rows, tile columns)) it is the block
-    ``source`` of parity phase ``phase`` = (row % 2, column % 2); ``zeroed`` are the regions of
-    the tile grid where it lies in the padding. Worked out once per geometry (it is the same for
-    every pass and step): with tiny arrays, a pass's gather took 25 us when the slices were
-    worked out on the fly, 14 us now (the scatter 36 -> 20 us); the benchmark CNN's training step
-    (7 passes each way), interleaved over three model copies: 10.79 -> 10.53 ms, 12.28 -> 12.03.
+    ``source`` of parity phase ``phase`` = (row % 2, column % 2). Worked out once per geometry
+    (it is the same for every pass and step): with tiny arrays, a pass's gather took 25 us when
+    the slices (and the padding to zero) were worked out on the fly, 14 us with a plan, 10 us
+    without the zeroing (the scatter's plan: 36 -> 20 us); the benchmark CNN's training step
+    (7 passes each way), interleaved over three model copies: 10.79 -> 10.53 ms, 12.28 -> 12.03
+    with both plans.
     """
     plan = []
     for a in range(4):
@@ -303,7 +316,6 @@ def _gather_plan(pad: int, tiles_h: int, tiles_w: int, height: int, width: int) 
         for c in range(4):
             columns = positions_inside(c, 2, pad, tiles_w, width)
             if rows is None or columns is None:
-                plan.append((a, c, None, None, None, ()))
                 continue
             (tile_rows, image_rows), (tile_cols, image_cols) = rows, columns
             phase = (image_rows.start % 2, image_cols.start % 2)
@@ -313,33 +325,18 @@ def _gather_plan(pad: int, tiles_h: int, tiles_w: int, height: int, width: int) 
                 slice(first_row, first_row + tile_rows.stop - tile_rows.start),
                 slice(first_col, first_col + tile_cols.stop - tile_cols.start),
             )
-            zeroed = []
-            if tile_rows.start > 0:
-                zeroed.append((slice(None), slice(0, tile_rows.start)))
-            if tile_rows.stop < tiles_h:
-                zeroed.append((slice(None), slice(tile_rows.stop, None)))
-            if tile_cols.start > 0:
-                zeroed.append((slice(None), tile_rows, slice(0, tile_cols.start)))
-            if tile_cols.stop < tiles_w:
-                zeroed.append((slice(None), tile_rows, slice(tile_cols.stop, None)))
-            target = (slice(None), tile_rows, tile_cols)
-            plan.append((a, c, phase, source, target, tuple(zeroed)))
+            plan.append((a, c, phase, source, (slice(None), tile_rows, tile_cols)))
     return tuple(plan)
 
 
 def _gather_patches(x_phases: Any, patches_6d: Any, plan: tuple) -> None:
-    """``patches_6d[a, c]`` (N, tiles_h, tiles_w, C) = entry (a, c) of every tile's patch, the
-    pixel (2 i + a - pad, 2 j + c - pad), zero in the padding, copied from ``x_phases``
-    (:func:`_split_phases`: pixel (r, s) is (r // 2, s // 2) of phase (r % 2, s % 2)) as
-    ``plan`` (:func:`_gather_plan`) says."""
-    for a, c, phase, source, target, zeroed in plan:
-        part = patches_6d[a, c]
-        if phase is None:
-            part[...] = 0
-            continue
-        part[target] = x_phases[phase][source]
-        for region in zeroed:
-            part[region] = 0
+    """Copy into ``patches_6d[a, c]`` (N, tiles_h, tiles_w, C) entry (a, c) of every tile's
+    patch, the pixel (2 i + a - pad, 2 j + c - pad), where that lies inside the image: from
+    ``x_phases`` (:func:`_split_phases`: pixel (r, s) is (r // 2, s // 2) of phase (r % 2, s % 2))
+    as ``plan`` (:func:`_gather_plan`) says. The places in the padding are not written (the
+    caller's buffer holds zeros there)."""
+    for a, c, phase, source, target in plan:
+        patches_6d[a, c][target] = x_phases[phase][source]
 
 
 @functools.lru_cache(maxsize=32)

@@ -47,7 +47,8 @@ def test_matches_im2col_in_float64(shape, pad, use_workspace):
 
 
 def test_forward_in_passes_over_the_images(monkeypatch):
-    # Passes of 2 images (the last one shorter) instead of one pass over all 3.
+    # Passes of 2 images (the last one shorter) instead of one pass over all 3; the workspace
+    # twice, with other images: the padding places of its patch buffer must stay zero.
     from numnet.functional import _conv_winograd
 
     monkeypatch.setattr(_conv_winograd, "_PASS_BYTES", 1)
@@ -55,8 +56,9 @@ def test_forward_in_passes_over_the_images(monkeypatch):
     rng = np.random.default_rng(11)
     x = rng.standard_normal((3, 7, 9, 3))
     w, b = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
-    for workspace in (None, Workspace(), None):
-        _assert_matches_im2col(x, w, b, 1, workspace, rng)
+    shared = Workspace()
+    for workspace in (None, shared, shared, None):
+        _assert_matches_im2col(rng.standard_normal(x.shape), w, b, 1, workspace, rng)
 
 
 def test_one_workspace_across_image_sizes_and_pads():
