@@ -47,10 +47,13 @@ def empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         mapping = mmap.mmap(-1, mapped, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     except OSError:
         return np.empty(shape, dtype=dtype)
-    raw = np.frombuffer(mapping, dtype=np.uint8)  # keeps the mapping alive while it is used
-    start = -raw.__array_interface__["data"][0] % HUGE_PAGE_BYTES
+    address = np.frombuffer(mapping, dtype=np.uint8, count=1).__array_interface__["data"][0]
+    start = -address % HUGE_PAGE_BYTES
     try:
         mapping.madvise(mmap.MADV_HUGEPAGE, start, mapped - start)
     except OSError:  # a kernel without transparent huge pages: ordinary pages then
         pass
-    return raw[start : start + nbytes].view(dtype).reshape(shape)
+    # One 1-D array straight on the mapping (which it keeps alive): its views and reshapes have
+    # it as their ``base``, as views of an ``np.empty`` array have that array.
+    flat = np.frombuffer(mapping, dtype=dtype, count=nbytes // dtype.itemsize, offset=start)
+    return flat if flat.shape == tuple(shape) else flat.reshape(shape)

@@ -122,3 +122,13 @@ def test_flat_parameters_and_momentum_live_in_huge_pages() -> None:
     state = optim.SGD(0.1, momentum=0.9).init(model.params)
     momentum = [value for key, value in state.items() if "momentum/" in key]
     assert momentum and all(_mapping_of(v) is not None and not np.any(v) for v in momentum)
+    # ... and the momentum update still runs on the flat arrays (one call per stage)
+    from numnet.optim.moments import _flat_buffers
+
+    _, grads = model.loss(np.zeros((2, 784), np.float32), np.array([0, 1]))
+    assert _flat_buffers(grads, momentum) is not None
+
+
+def test_views_of_a_one_dimensional_array_have_it_as_base() -> None:
+    flat = huge_pages.empty((huge_pages.MIN_BYTES // 4,), np.float32)
+    assert flat[10:20].reshape(2, 5).base is flat  # as for np.empty (the optimizers rely on it)
