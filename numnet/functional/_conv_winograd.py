@@ -79,7 +79,11 @@ _BIAS_POINT = 4 * 1 + 1
 # 14x14; 2 cores; interleaved, 100-120 rounds, two runs each): products and output transform in
 # one pass 11.69 / 11.65 ms, in passes of 2 MB 11.21 / 11.18 (of 8 MB 11.56 / 11.46); then the
 # patch gathering and the input transform in those passes too: 11.60 / 11.50 -> 11.25 / 11.22 ms.
-_PASS_BYTES = 2 << 20
+# Since the big buffers sit in 2 MiB pages (numnet.nn.huge_pages), longer passes win (one model
+# per variant, interleaved, 60 rounds, two runs): 2 MB 11.96 / 11.90 ms, 4 MB 11.75 / 11.67,
+# 8 MB 11.72 / 11.55; and the same number of passes with the images shared out evenly (64
+# images: 32 + 32 instead of 40 + 24) 11.57, against 11.62 uneven and 11.99 for 2 MB.
+_PASS_BYTES = 8 << 20
 _MIN_PASS_IMAGES = 1
 # The backward goes over the 16 Winograd points in passes of this many, so that a pass's slice of
 # dM (points x tiles x F) stays in cache between the transform that writes it and the two products
@@ -271,12 +275,17 @@ def _image_passes(
     num_images: int, tiles_per_image: int, num_filters: int, dtype: Any
 ) -> list[slice]:
     """Consecutive ranges of whole images, the passes of the forward and of the input gradient:
-    about ``_PASS_BYTES`` of M (16 x tiles x F) each, at least ``_MIN_PASS_IMAGES`` images."""
+    as few as hold at most about ``_PASS_BYTES`` of M (16 x tiles x F) each (and at least
+    ``_MIN_PASS_IMAGES`` images), with the images shared out evenly (the first passes may hold one
+    image more than the others)."""
     bytes_per_image = 16 * tiles_per_image * num_filters * np.dtype(dtype).itemsize
     per_pass = min(num_images, max(_MIN_PASS_IMAGES, _PASS_BYTES // bytes_per_image))
-    return [
-        slice(start, min(num_images, start + per_pass)) for start in range(0, num_images, per_pass)
-    ]
+    count = -(-num_images // per_pass)  # passes needed
+    smaller, longer = divmod(num_images, count)  # the first `longer` passes get one image more
+    bounds = [0]
+    for index in range(count):
+        bounds.append(bounds[-1] + smaller + (index < longer))
+    return [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def _split_phases(x: Any, workspace: Any) -> Any:
