@@ -142,7 +142,7 @@ def winograd_forward(
     tiles_per_image = tiles_h * tiles_w
     passes = _image_passes(num_images, tiles_per_image, num_filters, dtype)
     pass_tiles = passes[0].stop * tiles_per_image  # the first pass is the longest
-    gather_plan = _gather_plan(pad, tiles_h, tiles_w, height, width)
+    patch_plan = _patch_plan(pad, tiles_h, tiles_w, height, width)
     x_phases = _split_phases(x, workspace)
     u = winograd_filters(w.astype(dtype, copy=False), g_g)
     v_flat = scratch(workspace, "wg_v", (16, num_tiles * channels), dtype, xp)
@@ -161,7 +161,7 @@ def winograd_forward(
         tiles = slice(images.start * tiles_per_image, images.stop * tiles_per_image)
         patches = patches_buffer[:, : count * tiles_per_image * channels]  # rows not adjacent
         patches_6d = patches.reshape(4, 4, count, tiles_h, tiles_w, channels)  # (a view)
-        _gather_patches(x_phases[:, :, images], patches_6d, gather_plan)
+        _gather_patches(x_phases[:, :, images], patches_6d, patch_plan)
         xp.matmul(b_b, patches, out=v_flat[:, tiles.start * channels : tiles.stop * channels])
         m = m_buffer[: 16 * count * tiles_per_image * num_filters].reshape(16, -1, num_filters)
         xp.matmul(v[:, tiles], u, out=m)
@@ -306,18 +306,19 @@ def _split_phases(x: Any, workspace: Any) -> Any:
 
 
 @functools.lru_cache(maxsize=32)
-def _gather_plan(pad: int, tiles_h: int, tiles_w: int, height: int, width: int) -> tuple:
-    """What :func:`_gather_patches` copies: ``(a, c, phase, source, target)`` for each patch
-    entry (a, c) that is not wholly in the padding.
+def _patch_plan(pad: int, tiles_h: int, tiles_w: int, height: int, width: int) -> tuple:
+    """Where the patch entries lie in the image: ``(a, c, phase, pixels, tiles)`` for every entry
+    (a, c) that is not wholly in the padding.
 
-    Entry (a, c) of tile (i, j) is the image pixel (2 i + a - pad, 2 j + c - pad): for the tiles
-    where that lies inside (``target`` = (all images, tile rows, tile columns)) it is the block
-    ``source`` of parity phase ``phase`` = (row % 2, column % 2). Worked out once per geometry
-    (it is the same for every pass and step): with tiny arrays, a pass's gather took 25 us when
-    the slices (and the padding to zero) were worked out on the fly, 14 us with a plan, 10 us
-    without the zeroing (the scatter's plan: 36 -> 20 us); the benchmark CNN's training step
-    (7 passes each way), interleaved over three model copies: 10.79 -> 10.53 ms, 12.28 -> 12.03
-    with both plans.
+    Entry (a, c) of tile (i, j) is the image pixel (2 i + a - pad, 2 j + c - pad), and pixel
+    (r, s) is position (r // 2, s // 2) of the parity phase (r % 2, s % 2). For the ``tiles``
+    (all images, tile rows, tile columns) whose entry lies inside the image, those pixels are the
+    block ``pixels`` (all images, rows, columns) of phase ``phase``. The gather copies each block
+    out of its phase and the scatter adds it back. Worked out once per geometry (the same for
+    every pass and step): with tiny arrays, a pass's gather took 25 us when the slices (and the
+    padding to zero) were worked out on the fly, 14 us with a plan, 10 us without the zeroing
+    (the scatter: 36 -> 20 us); the benchmark CNN's training step (7 passes each way),
+    interleaved over three model copies: 10.79 -> 10.53 ms, 12.28 -> 12.03 with the plans.
     """
     plan = []
     for a in range(4):
@@ -329,56 +330,41 @@ def _gather_plan(pad: int, tiles_h: int, tiles_w: int, height: int, width: int) 
             (tile_rows, image_rows), (tile_cols, image_cols) = rows, columns
             phase = (image_rows.start % 2, image_cols.start % 2)
             first_row, first_col = image_rows.start // 2, image_cols.start // 2
-            source = (
+            pixels = (
                 slice(None),
                 slice(first_row, first_row + tile_rows.stop - tile_rows.start),
                 slice(first_col, first_col + tile_cols.stop - tile_cols.start),
             )
-            plan.append((a, c, phase, source, (slice(None), tile_rows, tile_cols)))
+            plan.append((a, c, phase, pixels, (slice(None), tile_rows, tile_cols)))
     return tuple(plan)
 
 
 def _gather_patches(x_phases: Any, patches_6d: Any, plan: tuple) -> None:
     """Copy into ``patches_6d[a, c]`` (N, tiles_h, tiles_w, C) entry (a, c) of every tile's
     patch, the pixel (2 i + a - pad, 2 j + c - pad), where that lies inside the image: from
-    ``x_phases`` (:func:`_split_phases`: pixel (r, s) is (r // 2, s // 2) of phase (r % 2, s % 2))
-    as ``plan`` (:func:`_gather_plan`) says. The places in the padding are not written (the
-    caller's buffer holds zeros there)."""
-    for a, c, phase, source, target in plan:
-        patches_6d[a, c][target] = x_phases[phase][source]
+    ``x_phases`` (:func:`_split_phases`) as ``plan`` (:func:`_patch_plan`) says. The places in
+    the padding are not written (the caller's buffer holds zeros there)."""
+    for a, c, phase, pixels, tiles in plan:
+        patches_6d[a, c][tiles] = x_phases[phase][pixels]
 
 
 @functools.lru_cache(maxsize=32)
 def _scatter_plan(pad: int, tiles_h: int, tiles_w: int, height: int, width: int) -> tuple:
     """What :func:`_scatter_patches` sums, per phase of the input: ``(row phase, column phase,
-    phase rows, phase columns, starts at zero, terms)``, each term ``(a, c, source, target,
-    whole)`` saying that entry (a, c) of the tiles ``source`` lands on the positions ``target``
-    of that phase (``whole``: on all of them, then it comes first and is assigned, not added).
-    Worked out once per geometry, like :func:`_gather_plan`."""
+    phase rows, phase columns, starts at zero, terms)``, each term ``(a, c, pixels, tiles,
+    whole)`` from :func:`_patch_plan` (``whole``: the entry covers the whole phase; such a term
+    comes first and is assigned, not added)."""
     plan = []
     for row_phase in range(min(2, height)):
         for col_phase in range(min(2, width)):
             phase_rows = len(range(row_phase, height, 2))
             phase_cols = len(range(col_phase, width, 2))
             terms = []
-            for a in range(4):
-                rows = positions_inside(a, 2, pad, tiles_h, height)
-                for c in range(4):
-                    columns = positions_inside(c, 2, pad, tiles_w, width)
-                    if rows is None or columns is None:
-                        continue
-                    (tile_rows, image_rows), (tile_cols, image_cols) = rows, columns
-                    if image_rows.start % 2 != row_phase or image_cols.start % 2 != col_phase:
-                        continue
-                    count_rows = tile_rows.stop - tile_rows.start
-                    count_cols = tile_cols.stop - tile_cols.start
-                    target = (
-                        slice(None),
-                        slice(image_rows.start // 2, image_rows.start // 2 + count_rows),
-                        slice(image_cols.start // 2, image_cols.start // 2 + count_cols),
-                    )
-                    whole = count_rows == phase_rows and count_cols == phase_cols
-                    terms.append((a, c, (slice(None), tile_rows, tile_cols), target, whole))
+            for a, c, phase, pixels, tiles in _patch_plan(pad, tiles_h, tiles_w, height, width):
+                if phase == (row_phase, col_phase):
+                    rows, columns = pixels[1], pixels[2]
+                    whole = rows == slice(0, phase_rows) and columns == slice(0, phase_cols)
+                    terms.append((a, c, pixels, tiles, whole))
             terms.sort(key=lambda term: not term[4])  # a whole-phase entry first, if any
             starts_at_zero = not terms or not terms[0][4]
             plan.append((row_phase, col_phase, phase_rows, phase_cols, starts_at_zero, terms))
@@ -400,10 +386,10 @@ def _scatter_patches(dpatches_6d: Any, dx: Any, phase_buffer: Any, plan: tuple) 
         phase = phase_buffer[:, :phase_rows, :phase_cols]
         if starts_at_zero:
             phase[...] = 0
-        for index, (a, c, source, target, whole) in enumerate(terms):
-            contribution = dpatches_6d[a, c][source]
+        for index, (a, c, pixels, tiles, whole) in enumerate(terms):
+            contribution = dpatches_6d[a, c][tiles]
             if index == 0 and whole:
                 phase[...] = contribution
             else:
-                phase[target] += contribution
+                phase[pixels] += contribution
         dx[:, row_phase::2, col_phase::2] = phase
