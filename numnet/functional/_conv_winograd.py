@@ -41,11 +41,12 @@ B^T) vec(d)`` (row-major ``vec``), and likewise ``A^T kron A^T`` (4 x 16) for th
 ``G kron G`` (16 x 9) for the filters. So every transform is a single matrix product over many
 tiles at once, e.g. V (16, tiles * C) = (B^T kron B^T) (16 x 16) @ D (16, tiles * C), where D
 holds the 16 entries of every patch: BLAS runs them on all cores, which elementwise NumPy would
-not. The forward (and the input gradient's transform) runs in passes over a few images at a time,
-so that each pass's D and M stay in cache; the backward's products run in passes over four
-Winograd points. Patch entry (a, c) of every tile is one pixel of a fixed row and column parity,
-so the patches are copied from the input's four parity "phases" (contiguous), and the input
-gradient is summed per phase and written into dx with four strided copies.
+not. The forward (and the input gradient's transform) runs in passes over whole images (up to
+8 MB of M each: two passes at batch 64), so that each pass's D and M are still in cache for the
+next product; the backward's products run in passes over four Winograd points. Patch entry
+(a, c) of every tile is one pixel of a fixed row and column parity, so the patches are copied
+from the input's four parity "phases" (contiguous), and the input gradient is summed per phase
+and written into dx with four strided copies.
 Rounding differs from im2col's (the transforms add and subtract before multiplying), by about
 1e-6 relative in float32 and 1e-15 in float64.
 """
