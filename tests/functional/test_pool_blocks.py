@@ -139,6 +139,7 @@ def test_convnet_pools_write_their_input_gradient_over_the_blocks(normalization)
     """The pool's input gradient takes the place of its input (the conv or batch norm output),
     and the step's results are exactly those of a pool with a buffer of its own."""
     from numnet.models import ConvNet
+    from numnet.nn import MaxPool2d
 
     rng = np.random.default_rng(5)
     X, y = rng.standard_normal((3, 1, 8, 8)), rng.integers(0, 3, 3)
@@ -155,7 +156,7 @@ def test_convnet_pools_write_their_input_gradient_over_the_blocks(normalization)
         )
 
     in_place, separate = make(), make()
-    pools = [layer for layer in separate.net.layers if type(layer).__name__ == "MaxPool2d"]
+    pools = [layer for layer in separate.net.layers if isinstance(layer, MaxPool2d)]
     for pool in pools:
         pool.input_grad_in_place = False
     loss, grads = in_place.loss(X, y)
@@ -175,5 +176,5 @@ def test_convnet_pools_write_their_input_gradient_over_the_blocks(normalization)
         d = layers[index].backward(d)
         outputs.append((index, d))
     for index, dx in outputs:
-        if type(layers[index]).__name__ == "MaxPool2d":
+        if isinstance(layers[index], MaxPool2d):
             assert dx is inputs[index]  # written over the blocks it was given
