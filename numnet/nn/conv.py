@@ -13,12 +13,13 @@ from numnet.init import init_weight
 from numnet.nn.module import Module
 
 # From this many input channels on, 'auto' picks Winograd. Measured on 2 cores, float32, batch 64,
-# one forward + backward (`python -m bench.conv_algorithms`, Winograd time / im2col time):
-# C=128 (7x7) 0.84, C=64 (14x14, 128 filters) 0.65, C=32 (14x14, 64 filters) 0.82, C=32 (28x28)
-# 0.91, C=16 1.01, C=8 1.28 (an earlier version of the Winograd kernels: 0.9, 0.75, 0.93-1.0,
-# 1.0, 1.2, 1.7). Below 32 channels the 16 GEMMs are too thin (K = C) and the transforms' memory
+# one forward + backward (`python -m bench.conv_algorithms`, Winograd time / im2col time, two
+# runs): C=128 (7x7) 0.84-0.85, C=64 (14x14, 128 filters) 0.64-0.65, C=32 (14x14, 64 filters)
+# 0.73-0.75, C=32 (28x28) 0.81, C=16 (28x28) 0.84-0.86, C=8 1.03 (earlier versions of the
+# Winograd kernels: 0.84, 0.65, 0.82, 0.91, 1.01, 1.28, and before that 0.9, 0.75, 0.93-1.0, 1.0,
+# 1.2, 1.7). Below 16 channels the 16 GEMMs are too thin (K = C) and the transforms' memory
 # traffic eats the saved multiplications.
-WINOGRAD_MIN_CHANNELS = 32
+WINOGRAD_MIN_CHANNELS = 16
 ALGORITHMS = ("auto", "im2col", "winograd")
 
 
