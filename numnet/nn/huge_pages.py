@@ -11,7 +11,8 @@ pages"). NumPy asks for it only for arrays of 4 MiB and more, and then only thei
 Measured (CNN training step of ``python -m bench.run``, batch 64, 2 cores; three model copies per
 variant, interleaved, so that one copy's lucky or unlucky memory placement does not decide): the
 workspace in huge pages took 0.3 to 0.55 ms (3-4 %) off a 13 ms step, and the step times of the
-copies spread less (12.6-12.7 ms instead of 12.7-13.2 ms).
+copies spread less (two runs: 12.61-12.72 and 12.81-12.85 ms, against 13.14-13.25 and
+12.88-13.53 ms with ordinary pages).
 
 Where the platform has no ``MADV_HUGEPAGE`` (not Linux) or the mapping fails, :func:`empty` is
 ``np.empty``. The memory is returned to the system when the array (and every view of it) is gone.
