@@ -16,9 +16,11 @@ import numpy as np
 from numnet.nn import huge_pages
 
 
-def _new_array(shape: tuple[int, ...], dtype: Any, xp: Any) -> Any:
-    """An uninitialised array; NumPy ones of at least 1 MiB in huge pages."""
-    return huge_pages.empty(shape, dtype) if xp is np else xp.empty(shape, dtype=dtype)
+def _new_array(shape: tuple[int, ...], dtype: Any, xp: Any, zeroed: bool = False) -> Any:
+    """A new array (uninitialised, or zeros); NumPy ones of at least 1 MiB in huge pages."""
+    if xp is np:
+        return (huge_pages.zeros if zeroed else huge_pages.empty)(shape, dtype)
+    return (xp.zeros if zeroed else xp.empty)(shape, dtype=dtype)
 
 
 class Workspace:
@@ -55,8 +57,7 @@ class Workspace:
         if array is not None and array.shape == shape and array.dtype == dtype:
             return array, False
         self._arrays.pop(name, None)
-        array = _new_array(shape, dtype, xp)
-        array[...] = 0
+        array = _new_array(shape, dtype, xp, zeroed=True)
         self._arrays[name] = array
         return array, True
 

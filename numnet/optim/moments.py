@@ -37,9 +37,7 @@ def _zeros_for(params: Params, prefix: str) -> State:
     flat = flat_buffer_of(params)
     layout = getattr(params, "flat_layout", None)
     if flat is not None and layout is not None and list(params) == list(layout.names):
-        zeros = huge_pages.empty(flat.shape, flat.dtype)
-        zeros[...] = 0
-        views = layout.views(zeros)
+        views = layout.views(huge_pages.zeros(flat.shape, flat.dtype))
         return {f"{prefix}/{name}": views[name] for name in layout.names}
     return {f"{prefix}/{name}": np.zeros_like(param) for name, param in params.items()}
 
