@@ -18,9 +18,9 @@ import numpy as np
 if not __package__:  # run as `python bench/conv_algorithms.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from numnet.functional._conv_nhwc import conv_nhwc_backward, conv_nhwc_forward
-from numnet.functional._conv_winograd import winograd_backward, winograd_forward
-from numnet.nn.workspace import Workspace
+from numnet.kernels.conv_im2col import conv_nhwc_backward, conv_nhwc_forward
+from numnet.kernels.conv_winograd import winograd_backward, winograd_forward
+from numnet.kernels.workspace import Workspace
 
 # (batch, height = width, input channels, filters)
 LAYERS = [(64, 28, 8, 16), (64, 28, 16, 32), (64, 28, 32, 32), (64, 14, 32, 64), (64, 14, 64, 128),

@@ -294,14 +294,14 @@ def _winograd_nchw_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_par
 
     Also the layer table's adapter (``tests/functional/cases_spatial.py``).
     """
-    from numnet.functional._conv_winograd import winograd_forward  # noqa: PLC0415
+    from numnet.kernels.conv_winograd import winograd_forward  # noqa: PLC0415
 
     out, cache = winograd_forward(x.transpose(0, 2, 3, 1), w, b, conv_param["pad"])
     return np.ascontiguousarray(out.transpose(0, 3, 1, 2)), cache
 
 
 def _winograd_nchw_backward(dout: np.ndarray, cache: tuple) -> tuple:
-    from numnet.functional._conv_winograd import winograd_backward  # noqa: PLC0415
+    from numnet.kernels.conv_winograd import winograd_backward  # noqa: PLC0415
 
     dx, dw, db = winograd_backward(np.ascontiguousarray(dout.transpose(0, 2, 3, 1)), cache)
     return np.ascontiguousarray(dx.transpose(0, 3, 1, 2)), dw, db

@@ -60,7 +60,7 @@ def render() -> str:
 
 def _winograd_section() -> list[str]:
     """The Winograd kernel's maths (its module docstring), used by ``nn.Conv2d`` for 3x3 layers."""
-    from numnet.functional import _conv_winograd as winograd
+    from numnet.kernels import conv_winograd as winograd
 
     module = winograd.__name__.replace(".", "/") + ".py"
     doc = inspect.cleandoc(winograd.__doc__ or "")

@@ -1,6 +1,6 @@
 """2-D convolution (cross-correlation, as CS231n and PyTorch) by im2col and one GEMM.
 
-Layout inside (:mod:`numnet.functional._conv_nhwc`): the padded input is copied once to channel-last
+Layout inside (:mod:`numnet.kernels.conv_im2col`): the padded input is copied once to channel-last
 (N, Hp, Wp, C); the im2col matrix is built by ``HH * WW`` strided slice copies into a
 (N, H', W', HH, WW, C) buffer, so one row of it is a receptive field and the forward is one matrix
 product with the (F, HH * WW * C) filter matrix.
@@ -15,8 +15,8 @@ from typing import Any
 
 from numnet.functional._backend import get_array_module
 from numnet.functional._checks import check_float, check_ndim, check_shape
-from numnet.functional._conv_nhwc import conv_nhwc_backward, conv_nhwc_forward
-from numnet.functional._kernel_utils import conv_output_size
+from numnet.kernels._utils import conv_output_size
+from numnet.kernels.conv_im2col import conv_nhwc_backward, conv_nhwc_forward
 
 
 def _int_setting(conv_param: dict, key: str, fallback: str, default: int, minimum: int) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 
 from numnet.functional._backend import get_array_module
 from numnet.functional._checks import check_float, check_ndim, check_shape
-from numnet.functional._kernel_utils import window_slice
+from numnet.kernels._utils import window_slice
 
 
 def _pool_settings(pool_param: dict) -> tuple[int, int, int]:

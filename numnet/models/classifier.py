@@ -16,8 +16,8 @@ from numnet.errors import ConfigError
 from numnet.functional._backend import get_array_module
 from numnet.functional._checks import check_labels
 from numnet.functional.losses import check_label_smoothing, softmax_loss_unchecked
+from numnet.kernels.flat import FlatArrays
 from numnet.nn import Dropout, Sequential
-from numnet.nn.flat import FlatArrays
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from numnet.functional._backend import get_array_module
-from numnet.functional._conv_nhwc import conv_nhwc_backward, conv_nhwc_forward
-from numnet.functional._conv_winograd import winograd_backward, winograd_forward
-from numnet.functional._kernel_utils import conv_output_size
 from numnet.functional.conv import check_conv_args, check_conv_dout
 from numnet.init import init_weight
+from numnet.kernels._utils import conv_output_size
+from numnet.kernels.conv_im2col import conv_nhwc_backward, conv_nhwc_forward
+from numnet.kernels.conv_winograd import winograd_backward, winograd_forward
 from numnet.nn.module import Module
 
 # From this many input channels on, 'auto' picks Winograd. Measured on 2 cores, float32, batch 64,
@@ -49,7 +49,7 @@ class Conv2d(Module):
     algorithm : {'auto', 'im2col', 'winograd'}
         How the products are computed: ``'im2col'`` (one GEMM over all receptive fields),
         ``'winograd'`` (F(2x2, 3x3), 2.25x fewer multiplications; 3x3 filters with stride 1 only,
-        see :mod:`numnet.functional._conv_winograd`), or ``'auto'``: Winograd for 3x3 stride-1
+        see :mod:`numnet.kernels.conv_winograd`), or ``'auto'``: Winograd for 3x3 stride-1
         layers with at least :data:`WINOGRAD_MIN_CHANNELS` input channels, else im2col. Both give
         the same results up to rounding.
 

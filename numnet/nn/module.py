@@ -8,10 +8,10 @@ A module owns its arrays under *local* names (``"W"``, ``"b"``, ``"gamma"``, ...
 * ``buffers``: non-trainable state such as batch-norm running statistics.
 
 Speed mode (what the models switch on, see :meth:`Module.use_workspace`): a layer with a
-:class:`~numnet.nn.workspace.Workspace` reuses its output, input-gradient and scratch arrays from
-one call to the next and may overwrite the ``dout`` passed to its backward; an owner can also hand
-it the arrays to write its parameter gradients into (``grad_out``). Without a workspace (the
-default) every call returns fresh arrays and leaves its arguments alone.
+:class:`~numnet.kernels.workspace.Workspace` reuses its output, input-gradient and scratch
+arrays from one call to the next and may overwrite the ``dout`` passed to its backward; an owner
+can also hand it the arrays to write its parameter gradients into (``grad_out``).
+Without a workspace (the default) every call returns fresh arrays and leaves its arguments alone.
 
 The math lives in :mod:`numnet.functional`; a module only keeps the parameters and the cache between
 ``forward`` and ``backward``.
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from numnet.nn.workspace import Workspace
+from numnet.kernels.workspace import Workspace
 
 
 class Module:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.functional._batchnorm_rows import batchnorm_rows_backward, batchnorm_rows_forward
 from numnet.functional.normalization import (
     batchnorm_backward,
     batchnorm_forward,
@@ -17,6 +16,7 @@ from numnet.functional.normalization import (
     spatial_batchnorm_backward,
     spatial_batchnorm_forward,
 )
+from numnet.kernels.batchnorm_rows import batchnorm_rows_backward, batchnorm_rows_forward
 from numnet.nn.module import KeySubsetView, Module
 
 
@@ -103,7 +103,7 @@ class BatchNorm2d(BatchNorm1d):
         Input and output are channel-last, (..., C) with any leading axes: (N, H, W, C), or the
         pooling blocks (4, N, H/2, W/2, C) of a ``Conv2d`` with ``pool_blocks_out``. Then the
         statistics are :func:`~numnet.functional.normalization.batchnorm_forward`'s over the rows of
-        ``x.reshape(-1, C)`` (:mod:`numnet.functional._batchnorm_rows`: the same numbers, with
+        ``x.reshape(-1, C)`` (:mod:`numnet.kernels.batchnorm_rows`: the same numbers, with
         BLAS column sums and long inner loops). False by default (a ``ConvNet`` sets it).
     """
 

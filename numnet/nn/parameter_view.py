@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from numnet.nn import huge_pages
-from numnet.nn.flat import FlatLayout
+from numnet.kernels import huge_pages
+from numnet.kernels.flat import FlatLayout
 from numnet.nn.module import Module
 
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.functional._pool_nhwc import (
-    max_pool_blocks_backward,
-    max_pool_blocks_forward,
-    max_pool_nhwc_backward,
-    max_pool_nhwc_forward,
-)
 from numnet.functional.pooling import (
     _output_size,
     avg_pool_backward,
     avg_pool_forward,
     max_pool_backward,
     max_pool_forward,
+)
+from numnet.kernels.pool_nhwc import (
+    max_pool_blocks_backward,
+    max_pool_blocks_forward,
+    max_pool_nhwc_backward,
+    max_pool_nhwc_forward,
 )
 from numnet.nn.module import Module
 

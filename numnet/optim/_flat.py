@@ -1,4 +1,4 @@
-"""Recognise mappings whose arrays are all views of one flat array (see :mod:`numnet.nn.flat`)."""
+"""Recognise mappings whose arrays are views of one flat array (:mod:`numnet.kernels.flat`)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from numnet.nn import huge_pages
+from numnet.kernels import huge_pages
 from numnet.optim._flat import flat_buffer_of
 from numnet.optim.transform import GradientTransformation, Grads, Params, State, Updates
 

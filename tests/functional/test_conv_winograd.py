@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from numnet.functional._conv_nhwc import conv_nhwc_backward, conv_nhwc_forward
-from numnet.functional._conv_winograd import winograd_backward, winograd_forward
+from numnet.kernels.conv_im2col import conv_nhwc_backward, conv_nhwc_forward
+from numnet.kernels.conv_winograd import winograd_backward, winograd_forward
+from numnet.kernels.workspace import Workspace
 from numnet.nn import Conv2d
-from numnet.nn.workspace import Workspace
 
 
 def _assert_matches_im2col(x, w, b, pad, workspace, rng):
@@ -49,7 +49,7 @@ def test_matches_im2col_in_float64(shape, pad, use_workspace):
 def test_forward_in_passes_over_the_images(monkeypatch):
     # Passes of 2 images (the last one shorter) instead of one pass over all 3; the workspace
     # twice, with other images: the padding places of its patch buffer must stay zero.
-    from numnet.functional import _conv_winograd
+    from numnet.kernels import conv_winograd as _conv_winograd
 
     monkeypatch.setattr(_conv_winograd, "_PASS_BYTES", 1)
     monkeypatch.setattr(_conv_winograd, "_MIN_PASS_IMAGES", 2)

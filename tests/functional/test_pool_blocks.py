@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from numnet.functional._conv_nhwc import conv_nhwc_backward, conv_nhwc_forward
-from numnet.functional._pool_nhwc import (
+from numnet.kernels.conv_im2col import conv_nhwc_backward, conv_nhwc_forward
+from numnet.kernels.pool_nhwc import (
     max_pool_blocks_backward,
     max_pool_blocks_forward,
     max_pool_nhwc_backward,
     max_pool_nhwc_forward,
 )
-from numnet.nn.workspace import Workspace
+from numnet.kernels.workspace import Workspace
 
 
 def to_blocks(image: np.ndarray) -> np.ndarray:
@@ -84,7 +84,7 @@ def test_max_pool_blocks_backward_writes_into_the_input_when_asked():
 
 @pytest.mark.parametrize("pad", [0, 1, 2])
 def test_winograd_blocks_hold_the_same_outputs_and_gradients(pad):
-    from numnet.functional._conv_winograd import winograd_backward, winograd_forward
+    from numnet.kernels.conv_winograd import winograd_backward, winograd_forward
 
     rng = np.random.default_rng(pad)
     size = 8 - 2 * pad  # 6 x 6 outputs

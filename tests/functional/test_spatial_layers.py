@@ -258,8 +258,8 @@ def test_no_add_at_in_the_spatial_layers():
 def test_nhwc_conv_gradients_do_not_alias_workspace_buffers(channels):
     # with one filter, db (and with one channel, dw) is a contiguous slice of a scratch buffer;
     # the returned arrays must still be copies that the next call leaves alone
-    from numnet.functional._conv_nhwc import conv_nhwc_backward, conv_nhwc_forward
-    from numnet.nn.workspace import Workspace
+    from numnet.kernels.conv_im2col import conv_nhwc_backward, conv_nhwc_forward
+    from numnet.kernels.workspace import Workspace
 
     rng = np.random.default_rng(0)
     workspace = Workspace()

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from numnet import optim
-from numnet.functional._batchnorm_rows import batchnorm_rows_backward, batchnorm_rows_forward
-from numnet.functional._conv_nhwc import conv_nhwc_backward, conv_nhwc_forward
-from numnet.functional._pool_nhwc import max_pool_nhwc_backward, max_pool_nhwc_forward
+from numnet.kernels.batchnorm_rows import batchnorm_rows_backward, batchnorm_rows_forward
+from numnet.kernels.conv_im2col import conv_nhwc_backward, conv_nhwc_forward
+from numnet.kernels.pool_nhwc import max_pool_nhwc_backward, max_pool_nhwc_forward
+from numnet.kernels.workspace import Workspace
 from numnet.models import ConvNet
-from numnet.nn.workspace import Workspace
 
 
 def _reference_conv(x, w, b, stride, pad, dout):

@@ -1,4 +1,4 @@
-"""Huge-page arrays (numnet.nn.huge_pages) and their use by Workspace and the flat parameters."""
+"""Huge-page arrays (numnet.kernels.huge_pages), as Workspace and the flat parameters use them."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from numnet.nn import huge_pages
-from numnet.nn.workspace import Workspace
+from numnet.kernels import huge_pages
+from numnet.kernels.workspace import Workspace
 
 needs_madvise = pytest.mark.skipif(
     not hasattr(mmap, "MADV_HUGEPAGE"), reason="the platform has no MADV_HUGEPAGE"

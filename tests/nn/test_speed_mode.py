@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from numnet import optim
-from numnet.functional._pool_nhwc import max_pool_nhwc_backward, max_pool_nhwc_forward
 from numnet.functional.pooling import max_pool_backward, max_pool_forward
+from numnet.kernels.flat import FlatArrays
+from numnet.kernels.pool_nhwc import max_pool_nhwc_backward, max_pool_nhwc_forward
 from numnet.models import ConvNet, FullyConnectedNet
 from numnet.nn import Conv2d, Flatten, MaxPool2d
-from numnet.nn.flat import FlatArrays
 
 
 def _fc(dtype=np.float32, speed=True):

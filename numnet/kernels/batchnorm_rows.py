@@ -19,7 +19,7 @@ The maths is :func:`~numnet.functional.normalization.batchnorm_backward`'s close
     dx = (gamma / std) dout                                           (running statistics)
 
 Scratch arrays (the centred input, the output, the input gradient) may come from a
-:class:`~numnet.nn.workspace.Workspace` and are then reused from call to call.
+:class:`~numnet.kernels.workspace.Workspace` and are then reused from call to call.
 
 No validation here: callers check shapes and dtypes.
 """
@@ -30,8 +30,8 @@ import math
 from typing import Any
 
 from numnet.functional._backend import get_array_module
-from numnet.functional._kernel_utils import scratch
 from numnet.functional.normalization import running_statistics, update_running_statistics
+from numnet.kernels._utils import scratch
 
 # Fold rows into one wide row until a row holds about this many values (see the module notes).
 _WIDE_ROW = 2048

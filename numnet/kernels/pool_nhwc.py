@@ -4,7 +4,7 @@ Same maths and tie rule as :func:`numnet.functional.pooling.max_pool_forward` /
 ``max_pool_backward`` (a window routes its gradient to the first maximum in row-major window
 order), but the window slices ``x[:, p::s, q::s, :]`` keep the channels as the contiguous inner
 axis, so every elementwise pass runs over long contiguous rows. Scratch arrays may come from a
-:class:`~numnet.nn.workspace.Workspace`. No validation: callers check shapes and settings.
+:class:`~numnet.kernels.workspace.Workspace`. No validation: callers check shapes and settings.
 
 Non-overlapping windows (stride >= window, the usual case): the forward takes the running maximum
 over the window offsets and keeps, for each offset after the first, the boolean "this offset is
@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from numnet.functional._backend import get_array_module
-from numnet.functional._kernel_utils import scratch, window_slice
+from numnet.kernels._utils import scratch, window_slice
 
 PoolSettings = tuple[int, int, int]
 

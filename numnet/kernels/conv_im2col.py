@@ -4,8 +4,9 @@ Images are (N, H, W, C) here, which is what the im2col GEMM produces and consume
 that keeps activations channel-last (``numnet.nn`` layers in a ``ConvNet``) skips the NCHW
 transposes around every convolution. ``x`` may be any strided view (e.g. an NCHW array
 transposed), since it is only read through slices. Big temporaries (padded input, im2col matrix,
-output, padded input gradient) come from an optional :class:`~numnet.nn.workspace.Workspace` and
-are then reused from call to call instead of being allocated (and page-faulted in) every time.
+output, padded input gradient) come from an optional
+:class:`~numnet.kernels.workspace.Workspace` and are then reused from call to call instead of
+being allocated (and page-faulted in) every time.
 
 The im2col matrix carries one extra column of ones and the filter matrix the biases as its last
 column, so the forward GEMM adds the bias and the backward's ``dout.T @ cols`` yields ``db`` (the
@@ -17,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from numnet.functional._backend import get_array_module
-from numnet.functional._kernel_utils import (
+from numnet.kernels._utils import (
     blocks_to_image,
     conv_output_size,
     positions_inside,
@@ -66,7 +67,7 @@ def conv_nhwc_forward(
 
     With ``pool_blocks`` (H' and W' even) the output comes as (4, N, H'/2, W'/2, F) instead:
     block ``2 p + q`` holds the outputs (2i + p, 2j + q), the four positions of each 2x2 pooling
-    window, for :func:`numnet.functional._pool_nhwc.max_pool_blocks_forward`. Only the order of
+    window, for :func:`numnet.kernels.pool_nhwc.max_pool_blocks_forward`. Only the order of
     the im2col rows changes (one GEMM still computes everything).
     """
     stride_h, stride_w, pad_h, pad_w = settings

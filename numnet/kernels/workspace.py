@@ -4,7 +4,7 @@ Fresh large arrays cost more than the arithmetic done in them (page faults on ev
 so the layers of a model reuse their outputs, input gradients and big temporaries (im2col matrices,
 padded inputs) between steps. A buffer is kept per name and reallocated only when the requested
 shape or dtype changes (e.g. the short last batch of an epoch), so at most one array per name lives.
-NumPy buffers of 1 MiB and more are placed in 2 MiB memory pages (:mod:`numnet.nn.huge_pages`).
+NumPy buffers of 1 MiB and more are placed in 2 MiB memory pages (:mod:`numnet.kernels.huge_pages`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from numnet.nn import huge_pages
+from numnet.kernels import huge_pages
 
 
 def _new_array(shape: tuple[int, ...], dtype: Any, xp: Any, zeroed: bool = False) -> Any:

@@ -1,6 +1,6 @@
 """Winograd F(2x2, 3x3) convolution: 3x3 filters, stride 1, any zero padding, channel-last.
 
-The same function as :func:`numnet.functional._conv_nhwc.conv_nhwc_forward` for 3x3 filters with
+The same function as :func:`numnet.kernels.conv_im2col.conv_nhwc_forward` for 3x3 filters with
 stride 1, computed with 2.25 times fewer multiplications (Lavin & Gray, "Fast Algorithms for
 Convolutional Neural Networks", 2016). Images are (N, H, W, C); ``x`` may be any strided view.
 
@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 
 from numnet.functional._backend import get_array_module
-from numnet.functional._kernel_utils import (
+from numnet.kernels._utils import (
     blocks_to_image,
     positions_inside,
     scratch,
@@ -80,7 +80,7 @@ _BIAS_POINT = 4 * 1 + 1
 # 14x14; 2 cores; interleaved, 100-120 rounds, two runs each): products and output transform in
 # one pass 11.69 / 11.65 ms, in passes of 2 MB 11.21 / 11.18 (of 8 MB 11.56 / 11.46); then the
 # patch gathering and the input transform in those passes too: 11.60 / 11.50 -> 11.25 / 11.22 ms.
-# Since the big buffers sit in 2 MiB pages (numnet.nn.huge_pages), longer passes win (one model
+# Since the big buffers sit in 2 MiB pages (numnet.kernels.huge_pages), longer passes win (one model
 # per variant, interleaved, 60 rounds, two runs): 2 MB 11.96 / 11.90 ms, 4 MB 11.75 / 11.67,
 # 8 MB 11.72 / 11.55; and the same number of passes with the images shared out evenly (64
 # images: 32 + 32 instead of 40 + 24) 11.57, against 11.62 uneven and 11.99 for 2 MB.
@@ -126,7 +126,7 @@ def winograd_forward(
     With ``pool_blocks`` (H' and W' even) ``out`` is (4, N, H'/2, W'/2, F): the 2x2 output tiles
     are exactly the windows of a 2x2 max pool, so the four outputs (r, s) of every tile are given
     as they come out of the output transform, block ``2 r + s`` (see
-    :func:`numnet.functional._pool_nhwc.max_pool_blocks_forward`).
+    :func:`numnet.kernels.pool_nhwc.max_pool_blocks_forward`).
     """
     num_images, height, width, channels = x.shape
     num_filters = w.shape[0]
