@@ -5,8 +5,16 @@ Workloads (float32, 2 threads, same data and batch order for every framework):
 * ``mlp32``     MLP 784-500-200-10, plain SGD, batch 32, one epoch (s/epoch; numnet/torch <= 0.6)
 * ``mlp256``    the same at batch 256 (target <= 1.0)
 * ``cnn_train`` CNN conv32-pool-conv64-pool-fc128-fc10, SGD momentum 0.9, batch 64 (ms/step; <= 1)
-* ``cnn_infer`` the same CNN, inference (images/s; >= 1.0)
+* ``cnn_infer`` the same CNN, inference on a new model (images/s; >= 1.0)
+* ``cnn_infer_trained`` the same, on the model ``Solver.train()`` leaves after a short run
+* ``cnn_infer_loaded``  the same, on that model after ``numnet.save`` / ``numnet.load``
+* ``cnn_cold_start``    a new model's first inference call at batch 1, 64 and 500 against its
+  steady call (``bench.cold_start``)
 * ``cnn_rss``   peak RSS of CNN training, each framework in its own child process (MiB; <= 1.0)
+
+The CNN workloads time PyTorch twice, in the default (NCHW) and in ``channels_last`` memory format;
+``ratio`` is numnet / plain torch (as in earlier runs) and ``ratio_fastest_torch`` numnet / the
+faster of the two, which the target is read against.
 
 Also measured: the float32 GEMM rate (square 2048^3 and skinny 32x784 @ 784x500), the MLP epoch's
 GEMM floor, scikit-learn's MLPClassifier on ``mlp32``, and -- in a child process with
@@ -31,11 +39,18 @@ if not __package__:  # run as `python bench/run.py`
 
 from bench import gemm, report, subprocesses, workloads_numnet, workloads_sklearn, workloads_torch
 from bench.datasets import N_TRAIN, load_bench_data
-from bench.harness import Workload, run_workload
+from bench.harness import ShortTraining, Workload, run_workload
 from bench.machine import machine_info
 
-TIMED_WORKLOADS = ("mlp32", "mlp256", "cnn_train", "cnn_infer")
-ALL_WORKLOADS = (*TIMED_WORKLOADS, "cnn_rss")
+TIMED_WORKLOADS = (
+    "mlp32",
+    "mlp256",
+    "cnn_train",
+    "cnn_infer",
+    "cnn_infer_trained",
+    "cnn_infer_loaded",
+)
+ALL_WORKLOADS = (*TIMED_WORKLOADS, "cnn_cold_start", "cnn_rss")
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 SCHEMA = "numnet-bench/1"
 
@@ -53,6 +68,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--step-repeats", type=int, default=7, help="timed blocks (CNN workloads)")
     parser.add_argument("--steps", type=int, default=10, help="CNN training steps per timed block")
     parser.add_argument("--inference-images", type=int, default=2048)
+    parser.add_argument(
+        "--held-train-steps",
+        type=int,
+        default=20,
+        help="training steps of batch 64 before cnn_infer_trained / cnn_infer_loaded",
+    )
     parser.add_argument("--rss-repeats", type=int, default=3, help="child processes per framework")
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=0)
@@ -73,12 +94,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(
             f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(ALL_WORKLOADS)}"
         )
-    for name in ("repeats", "step_repeats", "steps", "inference_images", "rss_repeats"):
+    for name in (
+        "repeats",
+        "step_repeats",
+        "steps",
+        "inference_images",
+        "held_train_steps",
+        "rss_repeats",
+    ):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.quick:
         args.repeats = args.step_repeats = args.rss_repeats = 1
-        args.steps, args.inference_images = 2, 64
+        args.steps, args.inference_images, args.held_train_steps = 2, 64, 2
     return args
 
 
@@ -86,6 +114,25 @@ def batches_of(order: np.ndarray, batch_size: int, limit: int | None = None) -> 
     """Consecutive index arrays of ``batch_size`` from ``order`` (the last may be shorter)."""
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     return batches[:limit] if limit is not None else batches
+
+
+def cnn_builders(module_builder: str, *arguments: Any, **keywords: Any) -> dict[str, Any]:
+    """numnet, torch and torch in ``channels_last`` builders of one CNN workload.
+
+    ``module_builder`` names the builder (``"cnn_steps"``, ``"cnn_inference"``) that both workload
+    modules define with the same arguments; PyTorch's also takes ``channels_last``.
+    """
+    return {
+        "numnet": functools.partial(
+            getattr(workloads_numnet, module_builder), *arguments, **keywords
+        ),
+        "torch": functools.partial(
+            getattr(workloads_torch, module_builder), *arguments, **keywords
+        ),
+        "torch_channels_last": functools.partial(
+            getattr(workloads_torch, module_builder), *arguments, channels_last=True, **keywords
+        ),
+    }
 
 
 def build_workloads(
@@ -130,35 +177,34 @@ def build_workloads(
                 "ms/step",
                 len(batches),
                 1.0,
-                {
-                    contender: functools.partial(
-                        module.cnn_steps, X_img, y, batches, args.lr, 0.9, args.seed
-                    )
-                    for contender, module in (
-                        ("numnet", workloads_numnet),
-                        ("torch", workloads_torch),
-                    )
-                },
+                cnn_builders("cnn_steps", X_img, y, batches, args.lr, 0.9, args.seed),
                 args.step_repeats,
                 warmup=1,
             )
         )
-    if "cnn_infer" in args.only:
-        images = X_img[: min(args.inference_images, len(X_img))]
+    images = X_img[: min(args.inference_images, len(X_img))]
+    training = ShortTraining(
+        X_img, y, batches_of(order, 64, limit=args.held_train_steps), args.lr, 0.9
+    )
+    for held, name, model_text in (
+        ("fresh", "cnn_infer", "a new model"),
+        (
+            "trained",
+            "cnn_infer_trained",
+            f"the model after Solver.train() ({len(training.batches)} steps of batch 64)",
+        ),
+        ("loaded", "cnn_infer_loaded", "that trained model after numnet.save / numnet.load"),
+    ):
+        if name not in args.only:
+            continue
         chosen.append(
             Workload(
-                "cnn_infer",
-                f"CNN inference, batch 256, {len(images)} images per timed block",
+                name,
+                f"CNN inference on {model_text}, batch 256, {len(images)} images per timed block",
                 "images/s",
                 len(images),
                 1.0,
-                {
-                    contender: functools.partial(module.cnn_inference, images, 256, args.seed)
-                    for contender, module in (
-                        ("numnet", workloads_numnet),
-                        ("torch", workloads_torch),
-                    )
-                },
+                cnn_builders("cnn_inference", images, 256, args.seed, held=held, training=training),
                 args.step_repeats,
                 warmup=1,
             )
@@ -198,6 +244,7 @@ def variant_args(args: argparse.Namespace) -> list[str]:
         *out,
         *("--repeats", str(args.repeats), "--step-repeats", str(args.step_repeats)),
         *("--steps", str(args.steps), "--inference-images", str(args.inference_images)),
+        *("--held-train-steps", str(args.held_train_steps)),
     ]
 
 

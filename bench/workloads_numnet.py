@@ -1,17 +1,22 @@
 """numnet side of the workloads, written the way a user would train with numnet's public API.
 
 Per batch: ``loss, grads = model.loss(X[idx], y[idx])``, then ``updates, state = opt.update(grads,
-state, params)`` and ``apply_updates(params, updates)``. A missing numnet piece (models or optim not
-written yet) raises :class:`bench.harness.Unavailable`.
+state, params)`` and ``apply_updates(params, updates)``. Inference is ``model.loss(X_batch)`` (test
+mode) on a new model, or on the model a user holds after ``Solver.train()`` and after
+``numnet.save`` / ``numnet.load`` (see :func:`held_cnn`). When numnet cannot be imported, or a
+public name the benchmark uses is missing (a partial checkout, an older version), the builders
+raise :class:`bench.harness.Unavailable` and the column reads "n/a".
 """
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench.harness import Runner, Unavailable
+from bench.harness import HELD_MODELS, Runner, ShortTraining, Unavailable
 
 
 def _numnet() -> tuple[Any, Any]:
@@ -110,9 +115,61 @@ def cnn_steps(
     return _train_batches(cnn_model(seed), X, y, batches, lr, momentum)
 
 
-def cnn_inference(X: np.ndarray, batch_size: int, seed: int = 0) -> Runner:
-    """Scores of the CNN (``model.loss(X_batch)``, test mode) for all of ``X``, batch by batch."""
+def held_cnn(held: str, training: ShortTraining | None, seed: int = 0) -> Any:
+    """The CNN as a user holds it: new, after ``Solver.train()``, or trained, saved and loaded.
+
+    ``"trained"`` runs :class:`numnet.Solver` for one epoch over ``training``'s rows (SGD with
+    momentum, batches the size of ``training.batches[0]``, the Solver's own shuffling and its
+    end-of-epoch accuracy checks); ``"loaded"`` then writes the model with ``numnet.save`` and
+    returns what ``numnet.load`` rebuilds from the file.
+    """
+    if held not in HELD_MODELS:
+        raise ValueError(f"held must be one of {HELD_MODELS}, got {held!r}")
     model = cnn_model(seed)
+    if held == "fresh":
+        return model
+    if training is None:
+        raise ValueError(f"held={held!r} needs a ShortTraining")
+    import numnet
+
+    _, optim = _numnet()
+    rows = training.rows
+    data = {
+        "X_train": training.images[rows],
+        "y_train": training.labels[rows],
+        "X_val": training.images[rows[: len(training.batches[0])]],
+        "y_val": training.labels[rows[: len(training.batches[0])]],
+    }
+    solver = numnet.Solver(
+        model,
+        data,
+        optimizer=optim.SGD(training.lr, momentum=training.momentum),
+        batch_size=len(training.batches[0]),
+        num_epochs=1,
+        verbose=False,
+        seed=seed,
+    )
+    solver.train()
+    if held == "trained":
+        return model
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "cnn.npz"
+        numnet.save(path, model)
+        return numnet.load(path)
+
+
+def cnn_inference(
+    X: np.ndarray,
+    batch_size: int,
+    seed: int = 0,
+    held: str = "fresh",
+    training: ShortTraining | None = None,
+) -> Runner:
+    """Scores of the CNN (``model.loss(X_batch)``, test mode) for all of ``X``, batch by batch.
+
+    ``held`` and ``training`` choose the model (see :func:`held_cnn`).
+    """
+    model = held_cnn(held, training, seed)
 
     def run() -> None:
         for start in range(0, len(X), batch_size):

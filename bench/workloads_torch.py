@@ -1,16 +1,19 @@
 """PyTorch side of the workloads: ``torch.nn.Sequential`` + ``torch.optim.SGD``, 2 threads, float32.
 
 Every builder sets up (untimed) and returns ``run()``; ``torch`` is imported lazily and its absence
-raises :class:`bench.harness.Unavailable`.
+raises :class:`bench.harness.Unavailable`. The CNN builders take ``channels_last``: the model and
+every input batch in ``torch.channels_last`` memory format, the layout a careful PyTorch user picks
+for convolutions on a CPU (the benchmark times both and compares numnet with the faster).
 """
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import numpy as np
 
-from bench.harness import Runner, Unavailable
+from bench.harness import HELD_MODELS, Runner, ShortTraining, Unavailable
 
 THREADS = 2
 
@@ -59,18 +62,24 @@ def _train_batches(
     batches: list[np.ndarray],
     lr: float,
     momentum: float,
+    channels_last: bool = False,
 ) -> Runner:
-    """Return ``run()`` doing one SGD step per index array in ``batches`` (indexing in the loop)."""
+    """Return ``run()`` doing one SGD step per index array in ``batches`` (indexing in the loop).
+
+    With ``channels_last`` the model must already be in that format; each batch is converted in the
+    loop, as a user's training loop would.
+    """
     X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
     index_tensors = [torch.from_numpy(idx) for idx in batches]
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     loss_fn = torch.nn.CrossEntropyLoss()
     model.train()
+    layout = torch.channels_last if channels_last else torch.contiguous_format
 
     def run() -> None:
         for idx in index_tensors:
             optimizer.zero_grad()
-            loss = loss_fn(model(X_t[idx]), y_t[idx])
+            loss = loss_fn(model(X_t[idx].contiguous(memory_format=layout)), y_t[idx])
             loss.backward()
             optimizer.step()
 
@@ -97,6 +106,12 @@ def mlp_epoch(
     return run
 
 
+def _cnn(torch: Any, channels_last: bool) -> Any:
+    """A new CNN, in ``channels_last`` memory format when asked."""
+    model = cnn(torch)
+    return model.to(memory_format=torch.channels_last) if channels_last else model
+
+
 def cnn_steps(
     X: np.ndarray,
     y: np.ndarray,
@@ -104,6 +119,7 @@ def cnn_steps(
     lr: float,
     momentum: float,
     seed: int = 0,
+    channels_last: bool = False,
 ) -> Runner:
     """The CNN trained with SGD + momentum; ``run()`` is one step per entry of ``batches``.
 
@@ -111,19 +127,71 @@ def cnn_steps(
     """
     torch = _torch()
     torch.manual_seed(seed)
-    return _train_batches(torch, cnn(torch), X, y, batches, lr, momentum)
+    model = _cnn(torch, channels_last)
+    return _train_batches(torch, model, X, y, batches, lr, momentum, channels_last)
 
 
-def cnn_inference(X: np.ndarray, batch_size: int, seed: int = 0) -> Runner:
-    """The CNN in eval mode under ``torch.inference_mode()``; ``run()`` scores all of ``X``."""
-    torch = _torch()
+def held_cnn(
+    torch: Any,
+    held: str,
+    training: ShortTraining | None,
+    seed: int = 0,
+    channels_last: bool = False,
+) -> Any:
+    """The CNN as a user holds it: new, after a short training run, or trained then reloaded.
+
+    ``"loaded"`` round-trips the trained model's ``state_dict`` through ``torch.save`` /
+    ``torch.load`` (in memory) into a new model, PyTorch's counterpart of ``numnet.save`` /
+    ``numnet.load``.
+    """
+    if held not in HELD_MODELS:
+        raise ValueError(f"held must be one of {HELD_MODELS}, got {held!r}")
     torch.manual_seed(seed)
-    model = cnn(torch).eval()
+    model = _cnn(torch, channels_last)
+    if held == "fresh":
+        return model
+    if training is None:
+        raise ValueError(f"held={held!r} needs a ShortTraining")
+    _train_batches(
+        torch,
+        model,
+        training.images,
+        training.labels,
+        training.batches,
+        training.lr,
+        training.momentum,
+        channels_last,
+    )()
+    if held == "trained":
+        return model
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    buffer.seek(0)
+    loaded = _cnn(torch, channels_last)
+    loaded.load_state_dict(torch.load(buffer, weights_only=True))
+    return loaded
+
+
+def cnn_inference(
+    X: np.ndarray,
+    batch_size: int,
+    seed: int = 0,
+    channels_last: bool = False,
+    held: str = "fresh",
+    training: ShortTraining | None = None,
+) -> Runner:
+    """The CNN in eval mode under ``torch.inference_mode()``; ``run()`` scores all of ``X``.
+
+    ``held`` and ``training`` choose the model (see :func:`held_cnn`).
+    """
+    torch = _torch()
+    model = held_cnn(torch, held, training, seed, channels_last).eval()
     X_t = torch.from_numpy(X)
+    layout = torch.channels_last if channels_last else torch.contiguous_format
 
     def run() -> None:
         with torch.inference_mode():
             for start in range(0, len(X_t), batch_size):
-                model(X_t[start : start + batch_size])
+                model(X_t[start : start + batch_size].contiguous(memory_format=layout))
 
     return run
