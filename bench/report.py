@@ -1,9 +1,13 @@
-"""Printed table and JSON file of a benchmark run."""
+"""Printed table and JSON file of a benchmark run; ``python -m bench.report [JSON]`` prints the
+Markdown table of a run's JSON (the README's performance table is pasted from it).
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -168,3 +172,66 @@ def write_json(result: dict[str, Any], path: Path) -> None:
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+ROW_NAMES = {
+    "mlp32": "MLP 784-500-200-10, SGD, batch 32, one epoch (s)",
+    "mlp256": "same MLP, batch 256 (s)",
+    "cnn_train": "CNN conv32-pool-conv64-pool-fc128-fc10, SGD momentum, batch 64, one step (ms)",
+    "cnn_infer": "same CNN, inference on a new model (images/s)",
+    "cnn_infer_trained": "same, on the model after `Solver.train()` (images/s)",
+    "cnn_infer_loaded": "same, after `numnet.save` / `numnet.load` (images/s)",
+    "cnn_rss": "same CNN training, peak RSS above the import baseline (MiB)",
+}
+
+
+def _markdown_cell(result: dict[str, Any] | None) -> str:
+    """A contender's median for the Markdown table ("–" where it did not run)."""
+    text = _cell(result)
+    return "–" if text in ("-", "n/a") else text
+
+
+def markdown_table(result: dict[str, Any]) -> str:
+    """The workloads of a run's JSON as a Markdown table, the target read against faster PyTorch."""
+    lines = [
+        "| workload | numnet | PyTorch | PyTorch channels_last | scikit-learn "
+        "| numnet ÷ PyTorch | numnet ÷ faster PyTorch | target |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, workload in result["workloads"].items():
+        if "contenders" not in workload:
+            continue
+        results = workload["contenders"]
+        best = workload.get("ratio_fastest_torch", workload.get("ratio"))
+        meets = workload.get("meets_target_fastest_torch", workload.get("meets_target"))
+        sign = "≥" if workload["higher_is_better"] else "≤"
+        target = f"{sign} {workload['target']:g}" + ("" if meets or meets is None else " — missed")
+        cells = [
+            ROW_NAMES.get(name, name),
+            *(_markdown_cell(results.get(c)) for c in CONTENDERS),
+            _ratio(workload),
+            "n/a" if best is None else f"{best:.2f}",
+            target,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the report (or, with ``--markdown``, the Markdown table) of a benchmark JSON file."""
+    parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__)
+    parser.add_argument(
+        "json",
+        nargs="?",
+        type=Path,
+        default=Path(__file__).resolve().parent / "results" / "latest.json",
+    )
+    parser.add_argument("--markdown", action="store_true", help="only the Markdown table")
+    args = parser.parse_args(argv)
+    result = json.loads(args.json.read_text(encoding="utf-8"))
+    print(markdown_table(result) if args.markdown else format_report(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import gemm, harness, run
+from bench import gemm, harness, report, run
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -77,15 +77,38 @@ def test_quick_run_timed_workloads(quick_result: dict) -> None:
         assert numnet["median"] == numnet["values"][0]
         torch = workload["contenders"]["torch"]
         assert torch["status"] == ("ok" if HAS_TORCH else "n/a"), torch.get("reason")
+        variants = ["torch"]
+        if name.startswith("cnn"):
+            variants.append("torch_channels_last")
+            channels_last = workload["contenders"]["torch_channels_last"]
+            assert channels_last["status"] == torch["status"], channels_last.get("reason")
+        else:
+            assert "torch_channels_last" not in workload["contenders"]
         if HAS_TORCH:
             assert workload["ratio"] == pytest.approx(numnet["median"] / torch["median"])
             assert isinstance(workload["meets_target"], bool)
+            medians = {v: workload["contenders"][v]["median"] for v in variants}
+            pick = max if workload["higher_is_better"] else min
+            fastest = pick(medians, key=medians.__getitem__)
+            assert workload["fastest_torch"] == fastest
+            assert workload["ratio_fastest_torch"] == pytest.approx(
+                numnet["median"] / medians[fastest]
+            )
+            assert isinstance(workload["meets_target_fastest_torch"], bool)
         else:
             assert workload["ratio"] is None
+            assert workload["ratio_fastest_torch"] is None
     sklearn = workloads["mlp32"]["contenders"]["sklearn"]
     assert sklearn["status"] == ("ok" if HAS_SKLEARN else "n/a")
     assert "sklearn" not in workloads["mlp256"]["contenders"]
     assert workloads["mlp32"]["contenders"]["numnet"]["over_floor"] > 0
+
+
+def test_quick_run_times_inference_on_the_held_models(quick_result: dict) -> None:
+    workloads = quick_result["workloads"]
+    assert "Solver.train()" in workloads["cnn_infer_trained"]["description"]
+    assert "numnet.load" in workloads["cnn_infer_loaded"]["description"]
+    assert quick_result["config"]["held_train_steps"] == 2
 
 
 def test_quick_run_rss(quick_result: dict) -> None:
@@ -135,6 +158,46 @@ def test_ratio_direction_and_target() -> None:
     assert harness.ratio_of(contenders, 0.6, False) == {"ratio": 0.5, "meets_target": True}
     assert harness.ratio_of(contenders, 1.0, True) == {"ratio": 0.5, "meets_target": False}
     assert harness.ratio_of({"numnet": {"median": 1.0}}, 1.0, False)["ratio"] is None
+
+
+def test_fastest_torch_variant_is_the_denominator() -> None:
+    contenders = {
+        "numnet": {"median": 6.0},
+        "torch": {"median": 3.0},
+        "torch_channels_last": {"median": 4.0},
+    }
+    images_per_s = harness.fastest_torch_ratio(contenders, 1.0, True)
+    assert images_per_s == {
+        "fastest_torch": "torch_channels_last",
+        "ratio_fastest_torch": 1.5,
+        "meets_target_fastest_torch": True,
+    }
+    ms_per_step = harness.fastest_torch_ratio(contenders, 1.0, False)
+    assert ms_per_step["fastest_torch"] == "torch"
+    assert ms_per_step["ratio_fastest_torch"] == 2.0
+    assert ms_per_step["meets_target_fastest_torch"] is False
+    missing = {"numnet": {"median": 1.0}, "torch_channels_last": {"status": "n/a"}}
+    assert harness.fastest_torch_ratio(missing, 1.0, True)["ratio_fastest_torch"] is None
+
+
+def test_table_reads_results_written_before_the_channels_last_variant() -> None:
+    old = {
+        "cnn_train": {
+            "unit": "ms/step",
+            "higher_is_better": False,
+            "target": 1.0,
+            "contenders": {
+                "numnet": {"status": "ok", "median": 11.7},
+                "torch": {"status": "ok", "median": 12.1},
+            },
+            "ratio": 11.7 / 12.1,
+            "meets_target": True,
+        }
+    }
+    lines = report.workload_table(old)
+    assert "numnet/fastest torch" in lines[0]
+    assert lines[2].split()[:4] == ["cnn_train", "ms/step", "11.7", "12.1"]
+    assert lines[2].endswith("0.97 (target <= 1) ok")
 
 
 def test_workload_units() -> None:
