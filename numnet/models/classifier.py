@@ -17,6 +17,7 @@ from numnet.functional._backend import get_array_module
 from numnet.functional._checks import check_labels
 from numnet.functional.losses import check_label_smoothing, softmax_loss_unchecked
 from numnet.kernels.flat import FlatArrays
+from numnet.kernels.plan import check_mode
 from numnet.nn import Dropout, Sequential
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -116,17 +117,30 @@ class Classifier:
     def _prepare_input(self, X: Any) -> np.ndarray:
         raise NotImplementedError
 
-    def use_workspace(self, enabled: bool = True) -> None:
-        """Speed mode (on after construction): reuse the layers' arrays from step to step.
+    def set_kernels(self, mode: str = "fast") -> None:
+        """Run the model on its fast kernels (``'fast'``, the default) or on the reference.
 
-        With it on, the parameters live in one flat array (``params`` entries are views of it)
-        and ``loss(X, y)`` writes the gradients into views of one fresh flat array, so optimizers
-        update everything in one call (:func:`numnet.optim.apply_updates`). Results are the same
-        either way; ``enabled=False`` gives fresh arrays everywhere (the plain layer path).
+        ``'fast'``: one planning step (:func:`numnet.kernels.plan.plan_layers`) picks every
+        layer's kernel and layout, the parameters move into one flat array (``params`` entries
+        become views of it, values unchanged) and ``loss(X, y)`` writes the gradients into views of
+        one fresh flat array, so the Solver's fused update touches everything in one call.
+        ``'reference'``: every layer runs its :mod:`numnet.functional` pair and returns fresh
+        arrays. Both compute the same function and gradients up to rounding. Not saved with the
+        model (a loaded model runs fast).
         """
-        self.net.use_workspace(enabled)
-        if enabled and self.net.params.flat_buffer() is None:
+        check_mode(mode)
+        self.net.set_kernels(mode)
+        if mode == "fast" and self.net.params.flat_buffer() is None:
             self.net.params.make_flat()
+
+    @property
+    def kernels(self) -> str:
+        """``'fast'`` or ``'reference'``: what :meth:`set_kernels` last set."""
+        return self.net.kernels
+
+    def use_workspace(self, enabled: bool = True) -> None:
+        """Older name: ``set_kernels('fast' if enabled else 'reference')``."""
+        self.set_kernels("fast" if enabled else "reference")
 
     def get_config(self) -> dict[str, Any]:
         """JSON-able constructor arguments, including ``"class"``."""
@@ -169,14 +183,15 @@ class Classifier:
         loss, grads : float, dict[str, ndarray]
             Otherwise, in training mode: the mean softmax loss (with ``label_smoothing``) plus
             ``0.5 * reg * sum(W**2)`` over the weight arrays, and its gradient for every entry of
-            ``params`` (fresh arrays, same keys; in speed mode views of one fresh flat array, see
-            :meth:`use_workspace`).
+            ``params`` (fresh arrays, same keys; on the fast kernels views of one fresh flat
+            array, see :meth:`set_kernels`).
         """
         X = self._prepare_input(X)
         net = self.net
+        fast = net.sync_kernels() == "fast"
         if y is None:
             scores = net.forward(X, train=False)
-            return scores.copy() if net.workspace is not None else scores
+            return scores.copy() if fast else scores
         y = np.asarray(y)
         check_labels(y, X.shape[0], self.num_classes)
         if X.shape[0] == 0:
@@ -185,11 +200,7 @@ class Classifier:
         # y checked above, label_smoothing by the constructor
         loss, dscores = softmax_loss_unchecked(scores, y, self.label_smoothing)
         layout = net.params.flat_layout
-        if (
-            net.workspace is not None
-            and layout is not None
-            and net.params.flat_buffer() is not None
-        ):
+        if fast and layout is not None and net.params.flat_buffer() is not None:
             xp = get_array_module(dscores)
             grads = FlatArrays(layout, xp.empty(layout.size, dtype=layout.dtype))
             net.backward_into(dscores, grads, input_grad=False)

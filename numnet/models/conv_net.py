@@ -58,37 +58,6 @@ def _json_setting(value: Any) -> Any:
     return None if value is None else int(value)
 
 
-def _keep_channels_last(layers: list[Module]) -> None:
-    """Let the conv part pass channel-last (N, H, W, C) activations from layer to layer.
-
-    The first convolution still takes (N, C, H, W) images and ``Flatten`` still produces rows in
-    (C, H, W) order, so inputs, parameters and results are exactly as with NCHW layers; only the
-    transposes around each convolution disappear.
-    """
-    first = True
-    for index, layer in enumerate(layers):
-        if isinstance(layer, Conv2d):
-            layer.channels_last_in = not first
-            layer.channels_last_out = True
-            # A convolution followed by a 2x2 max pool (batch norm between them works on any
-            # layout) hands it the four window positions as contiguous blocks (see
-            # Conv2d.pool_blocks_out).
-            following = next(
-                (later for later in layers[index + 1 :] if not isinstance(later, BatchNorm2d)),
-                None,
-            )
-            layer.pool_blocks_out = isinstance(following, MaxPool2d) and following.is_2x2_stride_2()
-            if layer.pool_blocks_out:
-                # the blocks (the convolution's or batch norm's output) are read by the pool
-                # alone, so its backward may write the input gradient over them
-                following.input_grad_in_place = True
-            first = False
-        elif isinstance(layer, MaxPool2d | Flatten | BatchNorm2d):
-            layer.channels_last = not first
-        if isinstance(layer, Flatten):
-            break
-
-
 class ConvNet(Classifier):
     """Convolutional network for (C, H, W) images.
 
@@ -96,8 +65,7 @@ class ConvNet(Classifier):
     ``pool_size x pool_size`` with stride ``pool_size``]; then flatten; then ``{affine - [dropout] -
     relu}`` for each of ``hidden_dims``; then a final affine layer giving class scores
     (softmax loss). The layers run as conv - [batchnorm] - max pool - relu, which computes exactly
-    the same function and gradients with the ReLU on a quarter of the data, and the conv part keeps
-    its activations channel-last (N, H, W, C) between layers.
+    the same function and gradients with the ReLU on a quarter of the data.
 
     Parameters
     ----------
@@ -131,6 +99,9 @@ class ConvNet(Classifier):
     label_smoothing : float
         epsilon in [0, 1) of the smoothed softmax targets ``(1 - epsilon) * onehot + epsilon / C``
         (see :func:`numnet.functional.losses.softmax_loss`); 0 means plain cross-entropy.
+    kernels : {'fast', 'reference'}
+        Fast kernels chosen by one planning step, or the reference functions throughout (see
+        :meth:`~numnet.models.classifier.Classifier.set_kernels`); not part of the saved config.
 
     Attributes
     ----------
@@ -167,6 +138,8 @@ class ConvNet(Classifier):
         dtype: Any = np.float32,
         seed: int | None = None,
         label_smoothing: float = 0.0,
+        *,
+        kernels: str = "fast",
     ) -> None:
         if not isinstance(input_dim, list | tuple) or len(input_dim) != 3:
             raise ConfigError(f"input_dim must be (C, H, W), got {input_dim!r}")
@@ -220,7 +193,7 @@ class ConvNet(Classifier):
         self.bn_params: list[dict] = [
             layer.bn_param for layer in self.net.layers if isinstance(layer, BatchNorm2d)
         ]
-        self.use_workspace(True)
+        self.set_kernels(kernels)
 
     def _block_shapes(self) -> list[tuple[int, int, int]]:
         """(C, H, W) after each block; ``ConfigError`` names a block whose output would be empty."""
@@ -280,7 +253,6 @@ class ConvNet(Classifier):
         for layer in layers:
             if isinstance(layer, Dropout):
                 layer.rng = np.random.default_rng(rng.integers(2**63))
-        _keep_channels_last(layers)
         return layers
 
     def _prepare_input(self, X: Any) -> np.ndarray:

@@ -52,10 +52,12 @@ class FullyConnectedNet(Classifier):
         layers' own generators (their masks still differ from one training step to the next).
     init : {None, 'he', 'xavier'}
         Weight initialisation; None means Gaussian with ``weight_scale`` (otherwise unused).
-
     label_smoothing : float
         epsilon in [0, 1) of the smoothed softmax targets ``(1 - epsilon) * onehot + epsilon / C``
         (see :func:`numnet.functional.losses.softmax_loss`); 0 means plain cross-entropy.
+    kernels : {'fast', 'reference'}
+        Fast kernels chosen by one planning step, or the reference functions throughout (see
+        :meth:`~numnet.models.classifier.Classifier.set_kernels`); not part of the saved config.
 
     Attributes
     ----------
@@ -87,6 +89,8 @@ class FullyConnectedNet(Classifier):
         seed: int | None = None,
         init: str | None = None,
         label_smoothing: float = 0.0,
+        *,
+        kernels: str = "fast",
     ) -> None:
         if isinstance(hidden_dims, int | str) or not isinstance(hidden_dims, Sequence):
             raise ConfigError(f"hidden_dims must be a list of layer sizes, got {hidden_dims!r}")
@@ -116,7 +120,7 @@ class FullyConnectedNet(Classifier):
             for layer in self.net.layers
             if isinstance(layer, BatchNorm1d | LayerNorm)
         ]
-        self.use_workspace(True)
+        self.set_kernels(kernels)
 
     def _build_layers(self, rng: np.random.Generator) -> list[Module]:
         """The layer list; weights drawn from ``rng`` in layer order, then the dropout seeds."""

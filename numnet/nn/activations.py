@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.functional._backend import get_array_module
 from numnet.functional.activations import (
     leaky_relu_backward,
     leaky_relu_forward,
@@ -15,34 +14,31 @@ from numnet.functional.activations import (
     tanh_backward,
     tanh_forward,
 )
+from numnet.kernels import dense_layer
 from numnet.nn.module import Module
 
 
 class ReLU(Module):
     """``out = max(x, 0)``; any input shape, output of the same shape.
 
-    In speed mode (:meth:`~numnet.nn.Module.use_workspace`) the output is a reused array and the
-    backward multiplies ``dout`` by the mask in place.
+    On its kernel plan the output is a reused array and the backward multiplies ``dout`` by the
+    mask in place.
     """
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
-        out = None
-        if self.workspace is not None and hasattr(x, "dtype"):
-            out = self.workspace.get("out", x.shape, x.dtype, get_array_module(x))
-        out, cache = relu_forward(x, out=out)
-        # The output is positive exactly where the input is, so it serves as the mask's source
-        # (and, unlike the input, it belongs to this layer in speed mode).
-        self._cache = (out if self.workspace is not None else cache) if train else None
+        if self.plan.is_reference or not hasattr(x, "dtype"):
+            out, cache = relu_forward(x)
+            self._cache = (None, cache) if train else None
+            return out
+        out, cache = dense_layer.relu_forward(self.plan, x)
+        self._remember(cache, train)
         return out
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        cache = self._take_cache()
-        if self.workspace is None:
+        plan, cache = self._recall()
+        if plan is None or plan.is_reference:
             return relu_backward(dout, cache)
-        xp = get_array_module(dout, cache)
-        mask = self.workspace.get("mask", cache.shape, bool, xp)
-        xp.greater(cache, 0, out=mask)
-        return xp.multiply(dout, mask, out=dout)
+        return dense_layer.relu_backward(plan, dout, cache)
 
 
 class LeakyReLU(Module):
@@ -60,11 +56,11 @@ class LeakyReLU(Module):
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         out, cache = leaky_relu_forward(x, self.negative_slope)
-        self._cache = cache if train else None
+        self._remember(cache, train)
         return out
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        return leaky_relu_backward(dout, self._take_cache())
+        return leaky_relu_backward(dout, self._recall()[1])
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -75,11 +71,11 @@ class Tanh(Module):
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         out, cache = tanh_forward(x)
-        self._cache = cache if train else None
+        self._remember(cache, train)
         return out
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        return tanh_backward(dout, self._take_cache())
+        return tanh_backward(dout, self._recall()[1])
 
 
 class Sigmoid(Module):
@@ -87,8 +83,8 @@ class Sigmoid(Module):
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         out, cache = sigmoid_forward(x)
-        self._cache = cache if train else None
+        self._remember(cache, train)
         return out
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        return sigmoid_backward(dout, self._take_cache())
+        return sigmoid_backward(dout, self._recall()[1])

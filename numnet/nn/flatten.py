@@ -4,47 +4,26 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet.kernels import dense_layer
 from numnet.nn.module import Module
 
 
 class Flatten(Module):
     """Reshape each sample to one row; backward reshapes the gradient back.
 
-    Attributes
-    ----------
-    channels_last : bool
-        The input is channel-last (N, H, W, C) but rows are laid out in (C, H, W) order, as for an
-        (N, C, H, W) input (so the next layer's weights do not depend on the layout). False by
-        default; a ``ConvNet`` sets it.
+    Rows are always in (C, H, W) order, as for an (N, C, H, W) input, so the next layer's weights
+    do not depend on the layout: when the plan gives this layer a channel-last (N, H, W, C) input
+    (the end of a channel-last run), it transposes into its workspace.
     """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.channels_last = False
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         if x.ndim < 1:
             raise ValueError(
                 f"Flatten needs an input of shape (N, ...), got shape {tuple(x.shape)}"
             )
-        self._cache = tuple(x.shape) if train else None
-        if not self.channels_last or x.ndim != 4:
-            return x.reshape(x.shape[0], -1)
-        nchw = x.transpose(0, 3, 1, 2)
-        if self.workspace is None:
-            return nchw.reshape(x.shape[0], -1)  # a copy: the view is not contiguous
-        out = self.workspace.get("out", (x.shape[0], x[0].size), x.dtype)
-        out.reshape(nchw.shape)[...] = nchw
-        return out
+        self._remember(tuple(x.shape), train)
+        return dense_layer.flatten_forward(self.plan, x)
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        shape = self._take_cache()
-        if not self.channels_last or len(shape) != 4:
-            return dout.reshape(shape)
-        n, h, w, c = shape
-        nhwc = dout.reshape(n, c, h, w).transpose(0, 2, 3, 1)
-        if self.workspace is None:
-            return np.ascontiguousarray(nhwc)
-        dx = self.workspace.get("dx", shape, dout.dtype)
-        dx[...] = nhwc
-        return dx
+        plan, shape = self._recall()
+        return dense_layer.flatten_backward(plan, dout, shape)

@@ -4,28 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.functional._backend import get_array_module
 from numnet.functional.affine import affine_backward, affine_forward
 from numnet.init import init_weight
+from numnet.kernels import dense_layer
 from numnet.nn.module import Module
-
-
-def _plain_2d(x: object, w: np.ndarray, b: np.ndarray) -> bool:
-    """Whether ``x @ w + b`` needs no checks: NumPy float (N, D) rows, (D, M) weights, (M,) bias.
-
-    All three must share one floating dtype; anything else takes the checked path.
-    """
-    return (
-        type(x) is np.ndarray
-        and type(w) is np.ndarray
-        and type(b) is np.ndarray
-        and x.ndim == 2
-        and w.ndim == 2
-        and x.shape[1] == w.shape[0]
-        and b.shape == (w.shape[1],)
-        and x.dtype == w.dtype == b.dtype
-        and w.dtype.kind == "f"
-    )
 
 
 class Linear(Module):
@@ -78,46 +60,28 @@ class Linear(Module):
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         """Return ``x.reshape(N, D) @ W + b`` of shape (N, M)."""
         w, b = self.params["W"], self.params["b"]
-        if self.workspace is not None and _plain_2d(x, w, b):
-            # Speed mode, the common case (float rows, matching weights): the checks that
-            # affine_forward makes hold by the condition above, so call the product directly.
-            out = self.workspace.get("out", (x.shape[0], w.shape[1]), x.dtype)
-            np.matmul(x, w, out=out)
-            out += b
-            self._cache = (x, w, x.shape) if train else None
-            return out
-        out = None
-        if self.workspace is not None and getattr(x, "ndim", 0) >= 1:
-            dtype = np.result_type(x, w)
-            out = self.workspace.get("out", (x.shape[0], w.shape[1]), dtype, get_array_module(x))
-        out, cache = affine_forward(x, w, b, out=out)
-        self._cache = cache if train else None
+        if self.plan.is_reference:
+            out, cache = affine_forward(x, w, b)
+        else:
+            out, cache = dense_layer.linear_forward(self.plan, x, w, b)
+        self._remember(cache, train)
         return out
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """Set ``grads['W']`` (D, M) and ``grads['b']`` (M,); return dx in x's shape (or None).
 
-        With ``input_grad=False`` only ``X^T dout`` and the column sums are computed (the
-        ``dout @ W^T`` product, as large as the forward's, is skipped).
+        With ``input_grad=False`` a kernel skips the ``dout @ W^T`` product (as large as the
+        forward's): nobody needs the gradient of a network's input.
         """
-        cache = self._take_cache()
-        buffers: tuple = (None, None, None)
-        if self.workspace is not None:
-            x2d, w, _ = cache
-            dtype = np.result_type(dout, w)
-            dx_out = None
-            if input_grad:
-                dx_out = self.workspace.get("dx", x2d.shape, dtype, get_array_module(dout))
-            buffers = (
-                dx_out,
-                self._take_grad_out("W", w.shape, dtype),
-                self._take_grad_out("b", (w.shape[1],), dtype),
-            )
+        plan, cache = self._recall()
+        if plan.is_reference:
+            dx, dw, db = affine_backward(dout, cache)
+        else:
+            dx, dw, db = dense_layer.linear_backward(plan, dout, cache, input_grad, self.grad_out)
         self.grad_out = None
-        dx, dw, db = affine_backward(dout, cache, need_dx=input_grad, out=buffers)
         self.grads["W"] = dw
         self.grads["b"] = db
-        return dx
+        return dx if input_grad else None
 
     def extra_repr(self) -> str:
         return f"{self.in_features}, {self.out_features}"

@@ -4,17 +4,16 @@ A module owns its arrays under *local* names (``"W"``, ``"b"``, ``"gamma"``, ...
 
 * ``params``: trainable arrays; the layer reads them from this dict on every forward, so replacing
   an entry (``layer.params["W"] = new``) changes the layer.
-* ``grads``: same keys as ``params``, filled by :meth:`Module.backward` with fresh arrays each call.
+* ``grads``: same keys as ``params``, filled by :meth:`Module.backward`.
 * ``buffers``: non-trainable state such as batch-norm running statistics.
 
-Speed mode (what the models switch on, see :meth:`Module.use_workspace`): a layer with a
-:class:`~numnet.kernels.workspace.Workspace` reuses its output, input-gradient and scratch
-arrays from one call to the next and may overwrite the ``dout`` passed to its backward; an owner
-can also hand it the arrays to write its parameter gradients into (``grad_out``).
-Without a workspace (the default) every call returns fresh arrays and leaves its arguments alone.
-
-The math lives in :mod:`numnet.functional`; a module only keeps the parameters and the cache between
-``forward`` and ``backward``.
+The math lives in :mod:`numnet.functional`: a module keeps the parameters and the cache between
+``forward`` and ``backward`` and calls the reference function, or the fast kernel its
+:class:`~numnet.kernels.plan.LayerPlan` names (set by :meth:`Module.set_kernels`, or for a whole
+model by the one planning step, :func:`numnet.kernels.plan.plan_layers`). A layer on the
+reference plan (the default) returns fresh arrays and leaves its arguments alone; on a kernel
+plan its results live in reused buffers until its next call, its backward may overwrite ``dout``,
+and an owner can hand it the arrays to write its parameter gradients into (``grad_out``).
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from numnet.kernels.plan import REFERENCE, LayerPlan, plan_layer
 from numnet.kernels.workspace import Workspace
 
 
@@ -38,8 +38,8 @@ class Module:
         Gradients of the loss with respect to ``params``, set by the last :meth:`backward`.
     buffers : MutableMapping[str, ndarray]
         Non-trainable state (e.g. ``running_mean``).
-    workspace : Workspace or None
-        Reused scratch arrays (speed mode), or None: fresh arrays on every call.
+    plan : LayerPlan
+        The kernel and layouts this layer runs with (the reference by default).
     grad_out : dict[str, ndarray] or None
         Arrays the next :meth:`backward` writes its parameter gradients into (then stores in
         ``grads``); cleared by that backward. Only layers with a workspace use it.
@@ -50,26 +50,35 @@ class Module:
         self.grads: dict[str, np.ndarray] = {}
         self.buffers: MutableMapping[str, np.ndarray] = {}
         self._cache: Any = None
-        self.workspace: Workspace | None = None
+        self.plan: LayerPlan = REFERENCE
         self.grad_out: dict[str, np.ndarray] | None = None
 
-    def use_workspace(self, enabled: bool = True) -> None:
-        """Switch speed mode on (reuse arrays between calls) or off (fresh arrays every call).
+    def set_kernels(self, mode: str = "fast") -> None:
+        """Run this layer on its own with its fast kernel (``'fast'``) or the reference.
 
-        In speed mode the output of ``forward`` and the result of ``backward`` stay valid only
-        until the next call, and ``backward`` may overwrite its ``dout``.
+        With a kernel the output of ``forward`` and the result of ``backward`` stay valid only
+        until the next call, and ``backward`` may overwrite its ``dout``. Inside a model the
+        planning step sets every layer's plan at once (see :class:`~numnet.nn.Sequential`).
         """
-        self.workspace = Workspace() if enabled else None
+        self.plan = plan_layer(self, mode)
         self.grad_out = None
 
-    def _take_grad_out(self, local: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray | None:
-        """The array handed over in ``grad_out`` for ``local`` if it fits ``shape``/``dtype``."""
-        if self.grad_out is None:
-            return None
-        array = self.grad_out.get(local)
-        if array is None or array.shape != shape or array.dtype != dtype:
-            return None
-        return array
+    def use_workspace(self, enabled: bool = True) -> None:
+        """Older name: ``set_kernels('fast' if enabled else 'reference')``."""
+        self.set_kernels("fast" if enabled else "reference")
+
+    @property
+    def workspace(self) -> Workspace | None:
+        """The plan's reused buffers (None on the reference plan)."""
+        return self.plan.workspace
+
+    def _remember(self, cache: Any, train: bool) -> None:
+        """Keep ``cache`` (with the plan that made it) for the backward of a training forward."""
+        self._cache = (self.plan, cache) if train else None
+
+    def _recall(self) -> tuple[LayerPlan, Any]:
+        """``(plan, cache)`` of the last training forward, or raise if there is none."""
+        return self._take_cache()
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         """Compute the layer output; ``train`` selects training behaviour (dropout, batch stats)."""

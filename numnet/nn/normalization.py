@@ -16,7 +16,7 @@ from numnet.functional.normalization import (
     spatial_batchnorm_backward,
     spatial_batchnorm_forward,
 )
-from numnet.kernels.batchnorm_rows import batchnorm_rows_backward, batchnorm_rows_forward
+from numnet.kernels import batchnorm_layer
 from numnet.nn.module import KeySubsetView, Module
 
 
@@ -34,7 +34,7 @@ class _Normalization(Module):
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """Set ``grads['gamma']`` and ``grads['beta']`` (D,); return dx shaped like x."""
-        dx, dgamma, dbeta = self._backward(dout, self._take_cache())
+        dx, dgamma, dbeta = self._backward(dout, self._recall()[1])
         self.grads["gamma"] = dgamma
         self.grads["beta"] = dbeta
         return dx
@@ -88,52 +88,40 @@ class BatchNorm1d(_Normalization):
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         self.bn_param["mode"] = "train" if train else "test"
         out, cache = self._forward(x, self.params["gamma"], self.params["beta"], self.bn_param)
-        self._cache = cache if train else None
+        self._remember(cache, train)
         return out
 
 
 class BatchNorm2d(BatchNorm1d):
     """Spatial batch normalisation of (N, C, H, W) inputs, per channel over N, H and W.
 
-    Same parameters and buffers as :class:`BatchNorm1d` with ``num_features = C``.
-
-    Attributes
-    ----------
-    channels_last : bool
-        Input and output are channel-last, (..., C) with any leading axes: (N, H, W, C), or the
-        pooling blocks (4, N, H/2, W/2, C) of a ``Conv2d`` with ``pool_blocks_out``. Then the
-        statistics are :func:`~numnet.functional.normalization.batchnorm_forward`'s over the rows of
-        ``x.reshape(-1, C)`` (:mod:`numnet.kernels.batchnorm_rows`: the same numbers, with
-        BLAS column sums and long inner loops). False by default (a ``ConvNet`` sets it).
+    Same parameters and buffers as :class:`BatchNorm1d` with ``num_features = C``. On its kernel
+    plan the statistics are computed over the rows of the channel-last activation
+    (:mod:`numnet.kernels.batchnorm_rows`: the same numbers, with BLAS column sums and long inner
+    loops); inside a channel-last run the input may be (N, H, W, C) or the pooling blocks
+    (4, N, H/2, W/2, C) of the convolution before it.
     """
 
     _forward = staticmethod(spatial_batchnorm_forward)
     _backward = staticmethod(spatial_batchnorm_backward)
-    channels_last = False  # the class default; set per layer
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
-        if not self.channels_last:
+        if self.plan.is_reference:
             return super().forward(x, train)
-        if getattr(x, "ndim", 0) < 2 or x.shape[-1] != self.num_features:
-            raise ValueError(
-                f"channel-last BatchNorm2d({self.num_features}) expects inputs (..., "
-                f"{self.num_features}), got shape {getattr(x, 'shape', None)}"
-            )
         self.bn_param["mode"] = "train" if train else "test"
-        rows = x.reshape(-1, self.num_features)
         gamma, beta = self.params["gamma"], self.params["beta"]
-        out, cache = batchnorm_rows_forward(rows, gamma, beta, self.bn_param, self.workspace)
-        self._cache = (cache, x.shape) if train else None
-        return out.reshape(x.shape)
+        out, cache = batchnorm_layer.forward(self.plan, x, gamma, beta, self.bn_param)
+        self._remember(cache, train)
+        return out
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        if not self.channels_last:
+        plan, cache = self._recall()
+        if plan.is_reference:
             return super().backward(dout, input_grad)
-        cache, shape = self._take_cache()
-        dx, dgamma, dbeta = batchnorm_rows_backward(dout.reshape(-1, self.num_features), cache)
+        dx, dgamma, dbeta = batchnorm_layer.backward(plan, dout, cache)
         self.grads["gamma"] = dgamma
         self.grads["beta"] = dbeta
-        return dx.reshape(shape)
+        return dx
 
 
 class LayerNorm(_Normalization):
@@ -163,5 +151,5 @@ class LayerNorm(_Normalization):
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         out, cache = layernorm_forward(x, self.params["gamma"], self.params["beta"], self.ln_param)
-        self._cache = cache if train else None
+        self._remember(cache, train)
         return out

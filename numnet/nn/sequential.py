@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from numnet.kernels.plan import check_mode, forced_mode, plan_layers
 from numnet.nn.module import Module
 from numnet.nn.parameter_view import ParameterView
 
@@ -41,6 +42,11 @@ class Sequential(Module):
         Global name -> the layer's own array (see :class:`~numnet.nn.parameter_view.ParameterView`).
     weight_names : list of str
         Global names of the arrays L2 regularisation applies to (the weights, not biases or gammas).
+    kernels : {'reference', 'fast'}
+        The plan asked for with :meth:`set_kernels` (``'reference'`` by default).
+    active_kernels : {'reference', 'fast'}
+        The plan the layers run now: ``kernels``, or the mode of an enclosing
+        :func:`numnet.kernels.plan.use_kernels` block.
     """
 
     def __init__(self, layers: Iterable[Module], names: Sequence[str] | None = None) -> None:
@@ -65,12 +71,34 @@ class Sequential(Module):
         for name, layer, local in param_entries:
             groups.setdefault(id(layer), (layer, []))[1].append((local, name))
         self._grad_groups = list(groups.values())
+        self.kernels = "reference"
+        self.active_kernels = "reference"
 
-    def use_workspace(self, enabled: bool = True) -> None:
-        """Switch speed mode on or off for every layer (see :meth:`Module.use_workspace`)."""
-        super().use_workspace(enabled)
-        for layer in self.layers:
-            layer.use_workspace(enabled)
+    def set_kernels(self, mode: str = "fast") -> None:
+        """Plan every layer at once (:func:`numnet.kernels.plan.plan_layers`) for ``mode``.
+
+        ``'fast'``: each layer gets its fast kernel, and the planning step decides the layouts
+        across layers (channel-last runs, pooling blocks, gradients written in place).
+        ``'reference'``: every layer runs its :mod:`numnet.functional` pair.
+        """
+        self.kernels = check_mode(mode)
+        self._apply_plan(mode)
+
+    def _apply_plan(self, mode: str) -> None:
+        for layer, plan in zip(self.layers, plan_layers(self.layers, mode), strict=True):
+            if isinstance(layer, Sequential):
+                layer.set_kernels(mode)
+            else:
+                layer.plan = plan
+                layer.grad_out = None
+        self.active_kernels = mode
+
+    def sync_kernels(self) -> str:
+        """Re-plan if a ``use_kernels`` block (or its end) changed the mode; return the mode."""
+        wanted = forced_mode() or self.kernels
+        if wanted != self.active_kernels:
+            self._apply_plan(wanted)
+        return wanted
 
     def backward_into(
         self, dout: np.ndarray, grads: Mapping[str, np.ndarray], input_grad: bool = False
@@ -114,6 +142,7 @@ class Sequential(Module):
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         """Run every layer's forward in order."""
+        self.sync_kernels()
         for layer in self.layers:
             x = layer.forward(x, train=train)
         return x

@@ -77,22 +77,23 @@ def test_parameters_numbered_over_convs_then_affines():
     ],
     ids=["plain", "batchnorm", "batchnorm-unpooled-odd"],
 )
-def test_channel_last_layers_equal_the_plain_nchw_layers(options):
-    from numnet.nn import BatchNorm2d, Conv2d, Flatten, MaxPool2d
+def test_the_fast_plan_equals_the_reference_plan(options):
+    from numnet.nn import BatchNorm2d
 
     rng = np.random.default_rng(2)
     shape = options.get("input_dim", (2, 6, 6))
     X, y = rng.standard_normal((4, *shape)), rng.integers(0, 3, 4)
-    fast, plain = make(**options), make(**options)
+    fast, plain = make(**options), make(**options, kernels="reference")
     fast_layers = fast.net.layers
-    assert fast_layers[0].channels_last_out
-    assert fast_layers[0].pool_blocks_out == ("pool_size" not in options)
-    assert all(layer.channels_last for layer in fast_layers if isinstance(layer, BatchNorm2d))
-    for layer in plain.net.layers:
-        if isinstance(layer, Conv2d):
-            layer.channels_last_in = layer.channels_last_out = layer.pool_blocks_out = False
-        elif isinstance(layer, MaxPool2d | Flatten | BatchNorm2d):
-            layer.channels_last = False
+    assert fast_layers[0].plan.input_layout == "nchw"
+    pooled = "pool_size" not in options
+    assert fast_layers[0].plan.output_layout == ("blocks" if pooled else "nhwc")
+    assert all(
+        layer.plan.kernel == "batchnorm2d.rows"
+        for layer in fast_layers
+        if isinstance(layer, BatchNorm2d)
+    )
+    assert all(layer.plan.is_reference and layer.workspace is None for layer in plain.net.layers)
     loss, grads = fast.loss(X, y)
     loss_plain, grads_plain = plain.loss(X, y)
     assert loss == pytest.approx(loss_plain, rel=1e-12)
