@@ -68,28 +68,25 @@ def softmax_loss_unchecked(x: Any, y: Any, label_smoothing: float = 0.0) -> tupl
     xp = get_array_module(x)
     n, num_classes = x.shape
     rows = xp.arange(n)
-    probs = x - x.max(axis=1, keepdims=True)
-    correct = float(probs[rows, y].sum())
+    shifted = x - x.max(axis=1, keepdims=True)  # same softmax, and exp cannot overflow
+    correct = float(shifted[rows, y].sum())
     if label_smoothing:
         # sum_c q_ic s_ic = (1 - eps) s_iy + (eps / C) sum_c s_ic, with s the shifted logits
-        uniform = float(probs.sum()) / num_classes
+        uniform = float(shifted.sum()) / num_classes
         target_term = (1.0 - label_smoothing) * correct + label_smoothing * uniform
     else:
         target_term = correct
     with np.errstate(under="ignore"):
-        xp.exp(probs, out=probs)
-    sums = probs.sum(axis=1, keepdims=True)
+        exp = xp.exp(shifted)
+    sums = exp.sum(axis=1, keepdims=True)
     loss = (float(xp.log(sums).sum()) - target_term) / n
-    # dx = (p - q) / N with p = exp / sums: scale by 1 / (N * sums), then subtract q / N.
-    sums *= n
-    xp.reciprocal(sums, out=sums)
-    probs *= sums
-    if label_smoothing:
-        probs -= probs.dtype.type(label_smoothing / (num_classes * n))
-        probs[rows, y] -= probs.dtype.type((1.0 - label_smoothing) / n)
+    dx = exp / (n * sums)  # p / N
+    if label_smoothing:  # minus q / N
+        dx -= dx.dtype.type(label_smoothing / (num_classes * n))
+        dx[rows, y] -= dx.dtype.type((1.0 - label_smoothing) / n)
     else:
-        probs[rows, y] -= probs.dtype.type(1.0 / n)
-    return loss, probs
+        dx[rows, y] -= dx.dtype.type(1.0 / n)
+    return loss, dx
 
 
 def svm_loss(x: Any, y: Any) -> tuple[float, Any]:
@@ -121,7 +118,7 @@ def svm_loss(x: Any, y: Any) -> tuple[float, Any]:
     margins = x - x[rows, y][:, None]
     margins += 1
     margins[rows, y] = 0
-    xp.maximum(margins, 0, out=margins)
+    margins = xp.maximum(margins, 0)
     loss = float(margins.sum()) / n
     dx = (margins > 0).astype(x.dtype)
     dx[rows, y] = -dx.sum(axis=1)

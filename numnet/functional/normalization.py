@@ -14,8 +14,11 @@ import numpy as np
 from numnet.functional._backend import get_array_module
 from numnet.functional._checks import check_float, check_ndim, check_shape
 
-# cache layout shared by all normalisations: (xhat, inv_std, gamma, axes, param_axes)
-NormCache = tuple[Any, Any, Any, tuple[int, ...], tuple[int, ...]]
+# The cache of batch norm (dense and spatial) and layer norm, read by _norm_backward:
+# (xhat, inv_std, gamma_b, axes, param_axes, mode), where gamma_b is gamma shaped to broadcast onto
+# x, axes are the axes the statistics reduce over, param_axes those dgamma and dbeta sum over, and
+# mode is 'train' or 'test'. Group norm's cache is (xhat, inv_std, gamma, G).
+NormCache = tuple[Any, Any, Any, tuple[int, ...], tuple[int, ...], str]
 
 
 def _standardize(xp: Any, x: Any, axes: tuple[int, ...], eps: float) -> tuple[Any, Any, Any, Any]:
@@ -79,7 +82,7 @@ def update_running_statistics(bn_param: dict, mean: Any, var: Any) -> None:
 
 def _batchnorm(
     x: Any, gamma: Any, beta: Any, bn_param: dict, axes: tuple[int, ...], bshape: tuple
-) -> tuple[Any, tuple]:
+) -> tuple[Any, NormCache]:
     """Batch norm over ``axes``; ``bshape`` broadcasts per-feature vectors (gamma, stats) onto x."""
     xp = get_array_module(x, gamma, beta)
     eps = bn_param.get("eps", 1e-5)
@@ -97,7 +100,7 @@ def _batchnorm(
     return out, (xhat, inv_std, gamma.reshape(bshape), axes, axes, mode)
 
 
-def _norm_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
+def _norm_backward(dout: Any, cache: NormCache) -> tuple[Any, Any, Any]:
     """Shared backward: ``(dx, dgamma, dbeta)`` with dgamma/dbeta shaped like gamma/beta."""
     xhat, inv_std, gamma_b, axes, param_axes, mode = cache
     xp = get_array_module(dout, xhat)
