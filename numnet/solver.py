@@ -33,6 +33,13 @@ Optimizers
   ``optim_config`` entries as hyperparameters;
 * a :class:`numnet.optim.GradientTransformation` (same as ``optimizer=``). A ready-made optimizer
   carries its own learning rate, so ``lr_decay``/``schedule`` cannot be combined with it.
+
+A transformation is run by the fused kernel :mod:`numnet.kernels.flat_update` whenever the model
+hands out flat parameters and gradients (a model on its fast kernels) and the kernel has a fused
+version of every stage; otherwise by its own pure ``update``. The optimizer state has the same keys
+and values either way, so checkpoints resume on either path.
+
+The validation loss is :func:`numnet.functional.losses.softmax_loss` of the test-mode scores.
 """
 
 from __future__ import annotations
@@ -49,6 +56,9 @@ from numnet import solver_state
 from numnet.callbacks.base import Callback, CallbackList
 from numnet.data.validate import check_solver_data
 from numnet.errors import ConfigError, TrainingDiverged
+from numnet.functional.losses import softmax_loss
+from numnet.kernels.flat_update import FlatUpdate, flat_update
+from numnet.optim.transform import apply_updates
 from numnet.serialization import assign_arrays, load_checkpoint
 
 CS231N_RULES = ("sgd", "sgd_momentum", "rmsprop", "adam")
@@ -210,6 +220,7 @@ class Solver:
         self._lr_scale = 1.0
         self._rule: Callable[..., Any] | None = None
         self.optimizer: Any = None
+        self._fused: FlatUpdate | None = None
         self.opt_state: dict[str, Any] = {}
         self.optim_configs: dict[str, dict[str, Any]] = {}
         if optimizer is not None:
@@ -224,6 +235,7 @@ class Solver:
             self.optimizer = optimizer
             self._schedule = getattr(optimizer, "learning_rate", None)
             self.opt_state = optimizer.init(self.model.params)
+            self._fused = flat_update(optimizer)
             return
         base_lr = self.optim_config.get("learning_rate")
         if callable(update_rule) or update_rule in CS231N_RULES:
@@ -254,6 +266,7 @@ class Solver:
         self.update_rule_name = update_rule
         self.optimizer = get_optimizer(update_rule, self._schedule, **hyper)
         self.opt_state = self.optimizer.init(self.model.params)
+        self._fused = flat_update(self.optimizer)
 
     def _make_schedule(self, base_lr: float | None, schedule: Any) -> Callable[[int], float] | None:
         from numnet.optim.schedules import constant, step_decay
@@ -302,10 +315,15 @@ class Solver:
             self._lr_scale *= float(factor)
 
     def _apply_update(self, grads: Mapping[str, np.ndarray]) -> None:
+        """One optimizer step: the fused kernel when the model is flat, else the pure path.
+
+        Both leave ``opt_state`` with the same keys and values, so a run may switch between them
+        (a model set to the reference kernels, a checkpoint resumed on either) at any step.
+        """
         params = self.model.params
         if self.optimizer is not None:
-            from numnet.optim.transform import apply_updates
-
+            if self._fused is not None and self._fused.step(params, grads, self.opt_state):
+                return
             updates, self.opt_state = self.optimizer.update(grads, self.opt_state, params)
             apply_updates(params, updates)
             return
@@ -461,15 +479,13 @@ class Solver:
             num = num_samples
         correct = 0
         loss_sum = 0.0
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged model scores NaN/Inf
             for start in range(0, num, batch_size):
                 batch = X[start : start + batch_size]
                 scores = np.asarray(self.model.loss(batch), dtype=np.float64)
                 labels = y[start : start + batch_size]
                 correct += int(np.sum(np.argmax(scores, axis=1) == labels))
-                shifted = scores - scores.max(axis=1, keepdims=True)
-                log_norm = np.log(np.exp(shifted).sum(axis=1))
-                loss_sum += float(np.sum(log_norm - shifted[np.arange(labels.shape[0]), labels]))
+                loss_sum += softmax_loss(scores, labels)[0] * labels.shape[0]
         return correct / num, loss_sum / num
 
     def check_accuracy(

@@ -8,7 +8,15 @@ from collections.abc import Mapping
 import numpy as np
 
 from numnet.optim._validate import check_positive
-from numnet.optim.transform import GradientTransformation, Grads, Params, State, Updates
+from numnet.optim.transform import (
+    GradientTransformation,
+    Grads,
+    Params,
+    State,
+    Updates,
+    copy_updates,
+    stage,
+)
 
 
 def global_norm(arrays: Mapping[str, np.ndarray]) -> float:
@@ -21,7 +29,7 @@ def global_norm(arrays: Mapping[str, np.ndarray]) -> float:
 
 
 def clip_by_global_norm(max_norm: float) -> GradientTransformation:
-    """Scale all gradients by ``min(1, max_norm / (global_norm + 1e-6))`` (in place).
+    """Scale all gradients by ``min(1, max_norm / (global_norm + 1e-6))``.
 
     Same coefficient as ``torch.nn.utils.clip_grad_norm_``; gradients whose global norm is at most
     ``max_norm`` are left untouched. A NaN/inf norm is passed through (the Solver's divergence
@@ -40,8 +48,7 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
     def update(grads: Grads, state: State, params: Params | None = None) -> tuple[Updates, State]:
         coefficient = limit / (global_norm(grads) + 1e-6)
         if coefficient < 1.0 or math.isnan(coefficient):
-            for grad in grads.values():
-                grad *= coefficient
-        return dict(grads), state
+            return {name: grad * coefficient for name, grad in grads.items()}, dict(state)
+        return copy_updates(grads), dict(state)
 
-    return GradientTransformation(init, update)
+    return GradientTransformation(init, update, spec=stage("clip_by_global_norm", max_norm=limit))

@@ -4,6 +4,14 @@ Drop-in compatible with the assignment's ``optim.py``: same names, config keys a
 ``config`` dict is filled with defaults via ``setdefault`` and carries the rule's state between
 calls (``velocity``, ``cache``, ``m``/``v``/``t``), created as ``zeros_like(w)`` on first use.
 
+These lower-case functions update ONE array per call, the CS231n way (``Solver(update_rule='adam')``
+uses them). The capitalised ``numnet.optim.SGD``, ``Adam``, ... beside them are the optax-style
+transformations over all parameters at once (:mod:`numnet.optim.optimizers`): same mathematics,
+PyTorch's conventions, with schedules, clipping and weight decay. ``sgd_momentum`` here is
+``Momentum`` there, but mind the convention: CS231n's velocity already holds the learning rate
+(``v = momentum * v - learning_rate * dw``), PyTorch's buffer does not, so the two agree only for a
+constant learning rate.
+
 =============  ========================================================================
 rule           config keys (defaults)
 =============  ========================================================================

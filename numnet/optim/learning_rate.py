@@ -13,12 +13,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
-from numnet.optim._flat import flat_buffer_of
 from numnet.optim._validate import check_learning_rate, check_positive
 from numnet.optim.schedules import constant
-from numnet.optim.transform import GradientTransformation, Grads, Params, Schedule, State, Updates
+from numnet.optim.transform import (
+    GradientTransformation,
+    Grads,
+    Params,
+    Schedule,
+    State,
+    Updates,
+    stage,
+)
 
 LR_SCALE_KEY = "lr_scale"
 COUNT_KEY = "count"
@@ -29,7 +34,7 @@ def _as_schedule(learning_rate: float | Schedule) -> Schedule:
     return checked if callable(checked) else constant(checked)
 
 
-def _scale_stage(schedule: Schedule, sign: float) -> GradientTransformation:
+def _scale_stage(schedule: Schedule, sign: float, kind: str) -> GradientTransformation:
     def init(params: Params) -> State:
         return {COUNT_KEY: 0, LR_SCALE_KEY: 1.0}
 
@@ -37,33 +42,25 @@ def _scale_stage(schedule: Schedule, sign: float) -> GradientTransformation:
         count = int(state[COUNT_KEY])
         multiplier = sign * float(schedule(count)) * float(state[LR_SCALE_KEY])
         new_state = {COUNT_KEY: count + 1, LR_SCALE_KEY: state[LR_SCALE_KEY]}
-        flat = flat_buffer_of(grads)
-        if flat is not None:  # all grads are views of one array: one call scales them all
-            np.multiply(flat, multiplier, out=flat)
-            return grads, new_state  # type: ignore[return-value]
-        updates: Updates = {}
-        for name, grad in grads.items():
-            np.multiply(grad, multiplier, out=grad)
-            updates[name] = grad
-        return updates, new_state
+        return {name: grad * multiplier for name, grad in grads.items()}, new_state
 
-    return GradientTransformation(init, update, schedule)
+    return GradientTransformation(init, update, schedule, stage(kind, schedule=schedule))
 
 
 def scale_by_learning_rate(learning_rate: float | Schedule) -> GradientTransformation:
-    """Return the descent step ``u = -learning_rate(count) * lr_scale * g`` (in place in ``g``).
+    """Return the descent step ``u = -learning_rate(count) * lr_scale * g``.
 
     Parameters
     ----------
     learning_rate : float or schedule ``step -> lr``
         A float ``> 0`` or a schedule from :mod:`numnet.optim.schedules`.
     """
-    return _scale_stage(_as_schedule(learning_rate), -1.0)
+    return _scale_stage(_as_schedule(learning_rate), -1.0, "scale_by_learning_rate")
 
 
 def scale_by_schedule(schedule: float | Schedule) -> GradientTransformation:
-    """Return ``u = schedule(count) * lr_scale * g`` (no sign flip; in place in ``g``)."""
-    return _scale_stage(_as_schedule(schedule), 1.0)
+    """Return ``u = schedule(count) * lr_scale * g`` (no sign flip)."""
+    return _scale_stage(_as_schedule(schedule), 1.0, "scale_by_schedule")
 
 
 def _lr_stage_prefixes(state: Mapping[str, Any]) -> list[str]:
@@ -85,7 +82,7 @@ def scale_learning_rate(state: State, factor: float) -> State:
     state : dict
         Optimizer state holding at least one learning-rate stage.
     factor : float
-        Positive multiplier, e.g. the one returned by ``ReduceOnPlateau.step``.
+        Positive multiplier, e.g. the one returned by ``PlateauDetector.step``.
     """
     multiplier = check_positive("learning-rate factor", factor)
     prefixes = _lr_stage_prefixes(state)

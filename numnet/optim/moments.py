@@ -2,20 +2,26 @@
 
 Each returns a :class:`~numnet.optim.transform.GradientTransformation` WITHOUT the learning rate:
 chain it with :func:`~numnet.optim.learning_rate.scale_by_learning_rate` (the optimizers in
-:mod:`numnet.optim.optimizers` do). Buffers are ``zeros_like(param)`` (same dtype) and are updated
-in place; the result is written into the ``grads`` arrays (grads are consumed).
+:mod:`numnet.optim.optimizers` do). Buffers are ``zeros_like(param)`` (same dtype). Updates are
+pure: the new moments and the output are new arrays; the gradients and the old state are left as
+they were. The expressions are written in the order the fused kernel
+(:mod:`numnet.kernels.flat_update`) evaluates them, so both give the same numbers.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-from numnet.kernels import huge_pages
-from numnet.optim._flat import flat_buffer_of
-from numnet.optim.transform import GradientTransformation, Grads, Params, State, Updates
+from numnet.optim.transform import (
+    GradientTransformation,
+    Grads,
+    Params,
+    State,
+    Updates,
+    stage,
+)
 
 
 def _buffer(state: State, key: str) -> np.ndarray:
@@ -29,56 +35,8 @@ def _buffer(state: State, key: str) -> np.ndarray:
 
 
 def _zeros_for(params: Params, prefix: str) -> State:
-    """Zero buffers like ``params``; views of one flat zero array when ``params`` is flat.
-
-    Flat parameters (a model in speed mode) get flat buffers, so that an update whose gradients
-    are flat too can run one NumPy call per stage (see :func:`_flat_buffers`).
-    """
-    flat = flat_buffer_of(params)
-    layout = getattr(params, "flat_layout", None)
-    if flat is not None and layout is not None and list(params) == list(layout.names):
-        views = layout.views(huge_pages.zeros(flat.shape, flat.dtype))
-        return {f"{prefix}/{name}": views[name] for name in layout.names}
+    """One zero buffer per parameter, keyed ``"{prefix}/{name}"``."""
     return {f"{prefix}/{name}": np.zeros_like(param) for name, param in params.items()}
-
-
-def _flat_buffers(grads: Grads, buffers: list[Any]) -> Any:
-    """The flat array behind ``buffers`` when it mirrors the flat gradients, else None.
-
-    ``buffers`` (one per gradient, in order) qualify when they are views of one 1-D array laid out
-    exactly as the gradients' flat array (same dtype, size and offsets), as :func:`_zeros_for`
-    makes them; a restored or edited state falls back to the per-array loop.
-    """
-    flat_grad = flat_buffer_of(grads)
-    layout = getattr(grads, "layout", None)
-    if flat_grad is None or layout is None or not buffers or len(buffers) != len(layout.names):
-        return None
-    base = buffers[0].base
-    if (
-        not isinstance(base, np.ndarray)
-        or base.ndim != 1
-        or base.shape != flat_grad.shape
-        or base.dtype != flat_grad.dtype
-    ):
-        return None
-    start = base.__array_interface__["data"][0]
-    itemsize = base.itemsize
-    for buffer, offset, shape in zip(buffers, layout.offsets, layout.shapes, strict=False):
-        if (
-            buffer.base is not base
-            or buffer.shape != shape
-            or buffer.__array_interface__["data"][0] != start + offset * itemsize
-        ):
-            return None
-    return base
-
-
-def _as_updates(grads: Grads, updates: Updates) -> Updates:
-    """``grads`` itself when it is a flat gradient dict written in place, else ``updates``.
-
-    Returning the flat dict keeps the later stages and ``apply_updates`` on their one-call path.
-    """
-    return grads if flat_buffer_of(grads) is not None else updates  # type: ignore[return-value]
 
 
 def scale_by_momentum(momentum: float = 0.9, nesterov: bool = False) -> GradientTransformation:
@@ -89,31 +47,24 @@ def scale_by_momentum(momentum: float = 0.9, nesterov: bool = False) -> Gradient
     State: ``"momentum/NAME"`` arrays.
     """
     mu = float(momentum)
+    nesterov = bool(nesterov)
 
     def init(params: Params) -> State:
         return _zeros_for(params, "momentum")
 
-    def step(grad: np.ndarray, buf: np.ndarray) -> None:
-        buf *= mu
-        buf += grad
-        if nesterov:
-            grad += mu * buf
-        else:
-            np.copyto(grad, buf)
-
     def update(grads: Grads, state: State, params: Params | None = None) -> tuple[Updates, State]:
-        buffers = [_buffer(state, f"momentum/{name}") for name in grads]
-        flat_buffer = _flat_buffers(grads, buffers)
-        if flat_buffer is not None:  # every array at once
-            step(flat_buffer_of(grads), flat_buffer)
-            return grads, state  # type: ignore[return-value]
         updates: Updates = {}
-        for (name, grad), buf in zip(grads.items(), buffers, strict=True):
-            step(grad, buf)
-            updates[name] = grad
-        return _as_updates(grads, updates), state
+        new_state: State = dict(state)
+        for name, grad in grads.items():
+            key = f"momentum/{name}"
+            buf = _buffer(state, key) * mu + grad
+            new_state[key] = buf
+            updates[name] = grad + buf * mu if nesterov else buf.copy()
+        return updates, new_state
 
-    return GradientTransformation(init, update)
+    return GradientTransformation(
+        init, update, spec=stage("scale_by_momentum", momentum=mu, nesterov=nesterov)
+    )
 
 
 def scale_by_rms(decay_rate: float = 0.99, epsilon: float = 1e-8) -> GradientTransformation:
@@ -129,19 +80,17 @@ def scale_by_rms(decay_rate: float = 0.99, epsilon: float = 1e-8) -> GradientTra
 
     def update(grads: Grads, state: State, params: Params | None = None) -> tuple[Updates, State]:
         updates: Updates = {}
+        new_state: State = dict(state)
         for name, grad in grads.items():
-            v = _buffer(state, f"v/{name}")
-            scratch = np.multiply(grad, grad)
-            scratch *= 1.0 - rho
-            v *= rho
-            v += scratch
-            np.sqrt(v, out=scratch)
-            scratch += eps
-            np.divide(grad, scratch, out=grad)
-            updates[name] = grad
-        return _as_updates(grads, updates), state
+            key = f"v/{name}"
+            v = _buffer(state, key) * rho + grad * grad * (1.0 - rho)
+            new_state[key] = v
+            updates[name] = grad / (np.sqrt(v) + eps)
+        return updates, new_state
 
-    return GradientTransformation(init, update)
+    return GradientTransformation(
+        init, update, spec=stage("scale_by_rms", decay_rate=rho, epsilon=eps)
+    )
 
 
 def scale_by_adam(
@@ -166,24 +115,16 @@ def scale_by_adam(
         bias1 = 1.0 - b1**t
         bias2_sqrt = math.sqrt(1.0 - b2**t)
         updates: Updates = {}
+        new_state: State = dict(state)
         for name, grad in grads.items():
-            m = _buffer(state, f"m/{name}")
-            v = _buffer(state, f"v/{name}")
-            scratch = np.multiply(grad, 1.0 - b1)
-            m *= b1
-            m += scratch
-            np.multiply(grad, grad, out=scratch)
-            scratch *= 1.0 - b2
-            v *= b2
-            v += scratch
-            np.sqrt(v, out=scratch)
-            scratch /= bias2_sqrt
-            scratch += eps
-            np.divide(m, scratch, out=grad)
-            grad /= bias1
-            updates[name] = grad
-        new_state = dict(state)
+            m = _buffer(state, f"m/{name}") * b1 + grad * (1.0 - b1)
+            v = _buffer(state, f"v/{name}") * b2 + grad * grad * (1.0 - b2)
+            new_state[f"m/{name}"] = m
+            new_state[f"v/{name}"] = v
+            updates[name] = m / (np.sqrt(v) / bias2_sqrt + eps) / bias1
         new_state["count"] = t
-        return _as_updates(grads, updates), new_state
+        return updates, new_state
 
-    return GradientTransformation(init, update)
+    return GradientTransformation(
+        init, update, spec=stage("scale_by_adam", beta1=b1, beta2=b2, epsilon=eps)
+    )

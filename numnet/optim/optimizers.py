@@ -3,16 +3,24 @@
 Each factory returns a :class:`~numnet.optim.transform.GradientTransformation` built with
 :func:`~numnet.optim.transform.chain` from the pieces in this package, so its state is flat with
 index prefixes, e.g. ``Adam``: ``"0/m/W1"``, ``"0/v/W1"``, ``"0/count"``, ``"1/count"``,
-``"1/lr_scale"``. Names are capitalised (``SGD``, ``Adam``) because ``numnet.optim.sgd`` etc.
-are the CS231n update rules.
+``"1/lr_scale"``.
+
+Two families, two spellings: these capitalised factories (``SGD``, ``Adam``) build
+transformations, objects you keep and call; the lower-case ``numnet.optim.sgd``, ``adam``, ... are
+the CS231n update rules ``rule(w, dw, config) -> (next_w, config)`` of :mod:`numnet.optim.cs231n`,
+kept with the assignment's names and signatures. The capital letter marks the object, as in
+``torch.optim.Adam``.
 
 Typical loop::
 
     opt = Adam(1e-3)
     state = opt.init(model.params)
     loss, grads = model.loss(X, y)
-    updates, state = opt.update(grads, state, model.params)   # consumes grads
+    updates, state = opt.update(grads, state, model.params)   # grads and old state untouched
     apply_updates(model.params, updates)                      # in place
+
+The :class:`~numnet.solver.Solver` runs the same optimizer through the fused kernel
+(:mod:`numnet.kernels.flat_update`) when the model keeps its parameters in one flat array.
 """
 
 from __future__ import annotations

@@ -1,18 +1,23 @@
-"""Reduce-on-plateau: shrink the learning rate when a validation metric stops improving.
+"""Plateau detection: the pure logic behind reduce-on-plateau.
 
-Not a schedule (it depends on metrics, not on the step): a small state machine whose state is a
-flat dict that checkpoints store like the optimizer state (see :mod:`numnet.optim.state`).
+:class:`PlateauDetector` watches one metric per epoch and says by what factor to cut the learning
+rate. It is not a schedule (it depends on metrics, not on the step) and it changes nothing by
+itself: it is a small state machine whose state is a flat dict that checkpoints store like the
+optimizer state (see :mod:`numnet.optim.state`). The training-loop face of the same idea is the
+callback :class:`numnet.callbacks.ReduceLROnPlateau` (Keras's name), which feeds it the metric and
+applies the factor. ``ReduceOnPlateau`` is the detector's former name, kept as an alias.
 
-How the Solver wires it (once per epoch, after validation)::
+How the callback wires it (once per epoch, after validation)::
 
-    plateau = ReduceOnPlateau(factor=0.5, patience=3, mode="max")   # hyperparameters
+    plateau = PlateauDetector(factor=0.5, patience=3, mode="max")   # hyperparameters
     plateau_state = plateau.init()                                   # checkpointable dict
     ...
     factor, plateau_state = plateau.step(val_acc, plateau_state)
     if factor != 1.0:
         scale_learning_rate(opt_state, factor)                       # multiplies "lr_scale"
 
-``plateau.to_dict()`` / ``ReduceOnPlateau.from_dict(d)`` round-trip the hyperparameters (JSON-able).
+``plateau.to_dict()`` / ``PlateauDetector.from_dict(d)`` round-trip the hyperparameters
+(JSON-able).
 With ``min_delta`` as an absolute threshold this matches PyTorch's ``ReduceLROnPlateau(mode,
 factor, patience, threshold=min_delta, threshold_mode='abs', cooldown=0, min_lr=lr * min_scale)``.
 """
@@ -30,7 +35,7 @@ PlateauState = dict[str, "int | float"]
 
 
 @dataclass(frozen=True)
-class ReduceOnPlateau:
+class PlateauDetector:
     """Hyperparameters of reduce-on-plateau and its pure transition function :meth:`step`.
 
     Parameters
@@ -116,9 +121,13 @@ class ReduceOnPlateau:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, config: dict[str, Any]) -> ReduceOnPlateau:
+    def from_dict(cls, config: dict[str, Any]) -> PlateauDetector:
         """Rebuild from :meth:`to_dict`'s output; unknown keys raise ``ConfigError``."""
         unknown = sorted(set(config) - {"factor", "patience", "min_delta", "mode", "min_scale"})
         if unknown:
             raise ConfigError(f"unknown reduce-on-plateau option(s) {', '.join(unknown)}")
         return cls(**config)
+
+
+ReduceOnPlateau = PlateauDetector
+"""Former name of :class:`PlateauDetector` (kept so that existing code keeps working)."""

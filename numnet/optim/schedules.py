@@ -5,7 +5,8 @@ Every constructor returns a callable ``schedule(step: int) -> float``. Pass it a
 schedule in epochs, multiply by the number of updates per epoch (``steps_per_epoch``).
 
 Reduce-on-plateau depends on validation metrics, not on the step, so it is not a schedule; see
-:class:`numnet.optim.plateau.ReduceOnPlateau` (re-exported here).
+:class:`numnet.optim.plateau.PlateauDetector` (re-exported here, also under its former name
+``ReduceOnPlateau``).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from numnet.optim._validate import (
     check_non_negative,
     check_positive,
 )
-from numnet.optim.plateau import ReduceOnPlateau
+from numnet.optim.plateau import PlateauDetector, ReduceOnPlateau
 from numnet.optim.transform import Schedule
 
 __all__ = [
+    "PlateauDetector",
     "ReduceOnPlateau",
     "SCHEDULE_NAMES",
     "constant",

@@ -9,22 +9,26 @@ Conventions
   ``"lr_scale"``) so that a checkpoint can store it in an ``.npz`` file; see
   :mod:`numnet.optim.state`. :func:`chain` prefixes each part's keys with its position
   (``"0/m/W1"``, ``"1/lr_scale"``) so parts never collide.
-* **Grads are consumed**: for speed, ``update`` writes the updates into the ``grads`` arrays
-  (``np.multiply(g, -lr, out=g)``) and returns them. Do not reuse a ``grads`` array after passing
-  it to ``update``; pass copies if you need the gradients afterwards. Moment arrays in the state
-  (``m``, ``v``, momentum buffers) are also updated in place; the returned state shares them.
+* **Updates are pure**: ``update`` reads ``grads``, ``state`` and ``params`` and never writes into
+  them; it returns new update arrays (the caller owns them) and a new state dict whose arrays are
+  new too. So the same gradients can be fed to two optimizers, and an old state stays a valid
+  snapshot. This is the reference a reader checks; the fused version that updates a flat model
+  and its state in place, one NumPy call per stage, is the kernel
+  :mod:`numnet.kernels.flat_update`, which the Solver uses when the model is flat.
 * :func:`apply_updates` adds the updates to the parameter arrays in place, so layers that hold
   references to those arrays see the new values.
+* ``spec`` describes what a transformation computes (:class:`Stage`: the kind of each part, its
+  hyperparameters and its state-key prefix). It is data, so that another implementation of the
+  same arithmetic (the fused kernel) can be built from it without this package knowing about it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping
-from typing import NamedTuple
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import numpy as np
-
-from numnet.optim._flat import flat_buffer_of
 
 Params = Mapping[str, np.ndarray]
 Grads = Mapping[str, np.ndarray]
@@ -33,8 +37,34 @@ State = dict[str, "np.ndarray | int | float"]
 Schedule = Callable[[int], float]
 
 
+class Stage(NamedTuple):
+    """What one elementary transformation computes, as data.
+
+    Attributes
+    ----------
+    kind : str
+        The name of the factory that built it, e.g. ``"scale_by_adam"``,
+        ``"clip_by_global_norm"``, ``"scale_by_learning_rate"``.
+    hyper : Mapping[str, Any]
+        Its hyperparameters under the factory's argument names (a learning-rate stage holds its
+        ``schedule`` callable). Read-only.
+    prefix : str
+        Prefix of its state keys inside the whole state (``""`` alone, ``"1/"`` as the second part
+        of a chain, ``"0/1/"`` nested).
+    """
+
+    kind: str
+    hyper: Mapping[str, Any]
+    prefix: str = ""
+
+
+def stage(kind: str, **hyper: Any) -> tuple[Stage, ...]:
+    """The one-stage spec of an elementary transformation (hyperparameters frozen read-only)."""
+    return (Stage(kind, MappingProxyType(dict(hyper))),)
+
+
 class GradientTransformation(NamedTuple):
-    """A pair of pure-ish functions that turn gradients into parameter updates.
+    """A pair of pure functions that turn gradients into parameter updates.
 
     Attributes
     ----------
@@ -42,17 +72,26 @@ class GradientTransformation(NamedTuple):
         Build the initial state (zeros for moment buffers, ``count = 0``, ...).
     update : callable ``(grads, state, params) -> (updates, new_state)``
         Turn gradients into updates. ``params`` may be ``None`` for parts that do not need them.
-        The ``grads`` arrays may be overwritten and returned as the updates (see module notes).
+        Leaves its arguments untouched (see the module notes).
     learning_rate : schedule ``step -> lr`` or None
         The learning-rate schedule this transformation scales by (set by
         :func:`~numnet.optim.learning_rate.scale_by_learning_rate`, propagated by :func:`chain`), so
         that :func:`~numnet.optim.learning_rate.current_learning_rate` can report it. Unpack
         ``init, update = tx[:2]`` if you need tuple unpacking.
+    spec : tuple of Stage or None
+        What it computes, stage by stage in order (see :class:`Stage`); ``None`` for a
+        transformation written by hand, which only its own ``update`` can run.
     """
 
     init: Callable[[Params], State]
     update: Callable[[Grads, State, Params | None], tuple[Updates, State]]
     learning_rate: Schedule | None = None
+    spec: tuple[Stage, ...] | None = None
+
+
+def copy_updates(grads: Grads) -> Updates:
+    """New arrays equal to ``grads``: what a stage returns when it leaves the values as they are."""
+    return {name: np.array(grad, copy=True) for name, grad in grads.items()}
 
 
 def identity() -> GradientTransformation:
@@ -62,9 +101,9 @@ def identity() -> GradientTransformation:
         return {}
 
     def update(grads: Grads, state: State, params: Params | None = None) -> tuple[Updates, State]:
-        return dict(grads), state
+        return copy_updates(grads), dict(state)
 
-    return GradientTransformation(init, update)
+    return GradientTransformation(init, update, spec=stage("identity"))
 
 
 def chain(*transforms: GradientTransformation) -> GradientTransformation:
@@ -80,7 +119,9 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
     -------
     GradientTransformation
         Its state is the union of the parts' states with each key prefixed by the part's index:
-        ``"0/..."``, ``"1/..."``. Its ``learning_rate`` is the first part's that has one.
+        ``"0/..."``, ``"1/..."``. Its ``learning_rate`` is the first part's that has one; its
+        ``spec`` the parts' stages in order with their prefixes extended (``None`` if a part has
+        none).
     """
     parts = tuple(transforms)
     for part in parts:
@@ -112,12 +153,18 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
             updates, part_state = part.update(updates, sub_states[index], params)
             for key, value in part_state.items():
                 new_state[f"{index}/{key}"] = value
-        if isinstance(updates, dict) and flat_buffer_of(updates) is not None:
-            return updates, new_state  # keep the flat gradient dict (apply_updates' fast path)
+        if updates is grads:  # no parts: still hand back arrays the caller owns
+            updates = copy_updates(grads)
         return dict(updates), new_state
 
     schedule = next((p.learning_rate for p in parts if p.learning_rate is not None), None)
-    return GradientTransformation(init, update, schedule)
+    spec: tuple[Stage, ...] | None = ()
+    for index, part in enumerate(parts):
+        if part.spec is None or spec is None:
+            spec = None
+            continue
+        spec += tuple(s._replace(prefix=f"{index}/{s.prefix}") for s in part.spec)
+    return GradientTransformation(init, update, schedule, spec)
 
 
 def apply_updates(
@@ -133,16 +180,6 @@ def apply_updates(
     updates : Mapping[str, ndarray]
         Same keys and shapes as the matching ``params`` (a subset of the keys is allowed).
     """
-    flat_update = flat_buffer_of(updates)
-    if flat_update is not None:
-        flat_param = flat_buffer_of(params)
-        if (
-            flat_param is not None
-            and getattr(params, "flat_layout", None) is getattr(updates, "layout", False)
-            and flat_param.shape == flat_update.shape
-        ):
-            np.add(flat_param, flat_update, out=flat_param)  # every parameter in one call
-            return
     for name, update in updates.items():
         try:
             param = params[name]

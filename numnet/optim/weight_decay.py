@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
-
 from numnet.optim._validate import check_non_negative
-from numnet.optim.transform import GradientTransformation, Grads, Params, State, Updates
+from numnet.optim.transform import (
+    GradientTransformation,
+    Grads,
+    Params,
+    State,
+    Updates,
+    copy_updates,
+    stage,
+)
 
 
 def add_decayed_weights(
     weight_decay: float, mask: Callable[[str], bool] | None = None
 ) -> GradientTransformation:
-    """Return ``u = g + weight_decay * param`` for each parameter (in place in ``g``).
+    """Return ``u = g + weight_decay * param`` for each parameter.
 
     Before the moment stages this is PyTorch's ``weight_decay`` of ``SGD``/``Adam`` (L2 penalty
     ``0.5 * weight_decay * ||param||**2`` in the loss); after them and before the learning rate it
@@ -34,12 +40,15 @@ def add_decayed_weights(
 
     def update(grads: Grads, state: State, params: Params | None = None) -> tuple[Updates, State]:
         if decay == 0.0:
-            return dict(grads), state
+            return copy_updates(grads), dict(state)
         if params is None:
             raise ValueError("add_decayed_weights needs params: call update(grads, state, params)")
-        for name, grad in grads.items():
-            if mask is None or mask(name):
-                grad += np.multiply(params[name], decay)
-        return dict(grads), state
+        updates = {
+            name: grad + params[name] * decay if mask is None or mask(name) else grad.copy()
+            for name, grad in grads.items()
+        }
+        return updates, dict(state)
 
-    return GradientTransformation(init, update)
+    return GradientTransformation(
+        init, update, spec=stage("add_decayed_weights", weight_decay=decay, mask=mask)
+    )

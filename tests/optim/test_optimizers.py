@@ -134,15 +134,14 @@ def test_schedule_learning_rate_is_evaluated_at_the_update_count():
     assert moves == [1.0, 1.0, 0.5, 0.5, 0.25]
 
 
-def test_float32_params_stay_float32_and_grads_are_reused():
+def test_float32_params_stay_float32():
     params = {"W": np.ones((3, 2), dtype=np.float32)}
     grad = np.full((3, 2), 0.5, dtype=np.float32)
     for name in OPTIMIZERS:
         opt = get_optimizer(name, 1e-2)
         state = opt.init(params)
-        g = grad.copy()
-        updates, state = opt.update({"W": g}, state, params)
-        assert updates["W"] is g  # grads are consumed: the update lives in the grad buffer
+        updates, state = opt.update({"W": grad.copy()}, state, params)
+        assert updates["W"].dtype == np.float32
         apply_updates(params, updates)
         assert params["W"].dtype == np.float32
         assert all(v.dtype == np.float32 for v in state.values() if isinstance(v, np.ndarray))
