@@ -361,3 +361,89 @@ def test_step_without_batch_and_subsampled_accuracy():
     assert np.isfinite(loss) and solver.iteration == 1 and solver.loss_history == [loss]
     acc = solver.check_accuracy(data["X_train"], data["y_train"], num_samples=50)
     assert acc * 50 == pytest.approx(round(acc * 50))
+
+
+ADAMW = {"learning_rate": 1e-2, "weight_decay": 1e-3, "clip_norm": 5.0}
+
+
+def _adamw_run(kernels, epochs, directory=None, resume=None):
+    solver = Solver(
+        small_net(seed=5, kernels=kernels),
+        blobs(),
+        update_rule="adamw",
+        optim_config=ADAMW,
+        batch_size=32,
+        num_epochs=epochs,
+        seed=2,
+        verbose=False,
+        callbacks=[Checkpoint(directory)] if directory is not None else [],
+        resume_from=resume,
+    )
+    solver.train()
+    return solver
+
+
+def _fused(solver):
+    """Whether the optimizer state lives in the fused kernel's flat buffers."""
+    moment = next(v for k, v in solver.opt_state.items() if k.endswith("/m/W1"))
+    return moment.base is not None and moment.base.size > moment.size
+
+
+def test_fused_kernel_on_a_fast_model_pure_update_on_a_reference_model():
+    fast, reference = _adamw_run("fast", 3), _adamw_run("reference", 3)
+    assert _fused(fast) and not _fused(reference)
+    assert set(fast.opt_state) == set(reference.opt_state)
+    for key, value in reference.opt_state.items():
+        np.testing.assert_allclose(fast.opt_state[key], value, rtol=1e-5, atol=1e-7, err_msg=key)
+    for name, value in reference.model.params.items():
+        np.testing.assert_allclose(fast.model.params[name], value, rtol=1e-5, atol=1e-7)
+
+
+def test_fused_and_pure_updates_of_one_model_are_identical():
+    """Without clipping every stage is elementwise in the same order: bit for bit the same."""
+    options = {"learning_rate": 1e-2, "weight_decay": 1e-3}
+    solvers = []
+    for fused in (True, False):
+        solver = Solver(
+            small_net(seed=5),
+            blobs(),
+            update_rule="adamw",
+            optim_config=options,
+            batch_size=32,
+            num_epochs=2,
+            seed=2,
+            verbose=False,
+        )
+        if not fused:
+            solver._fused = None
+        solver.train()
+        solvers.append(solver)
+    assert _fused(solvers[0]) and not _fused(solvers[1])
+    for name, value in solvers[1].model.params.items():
+        assert np.array_equal(solvers[0].model.params[name], value), name
+    for key, value in solvers[1].opt_state.items():
+        assert np.array_equal(solvers[0].opt_state[key], value), key
+
+
+@pytest.mark.parametrize("first, second", [("fast", "reference"), ("reference", "fast")])
+def test_checkpoint_resumes_on_the_other_optimizer_path(tmp_path, first, second):
+    _adamw_run(first, 2, directory=tmp_path)
+    resumed = _adamw_run(second, 4, resume=tmp_path / "last.npz")
+    straight = _adamw_run(second, 4)
+    assert _fused(resumed) == (second == "fast")
+    assert resumed.iteration == straight.iteration
+    for key, value in straight.opt_state.items():
+        np.testing.assert_allclose(resumed.opt_state[key], value, rtol=1e-5, atol=1e-7)
+    for name, value in straight.model.params.items():
+        np.testing.assert_allclose(resumed.model.params[name], value, rtol=1e-5, atol=1e-7)
+
+
+def test_validation_loss_is_the_softmax_loss_of_the_scores():
+    from numnet.functional.losses import softmax_loss
+
+    data = blobs()
+    solver = Solver(small_net(), data, num_epochs=1, verbose=False, seed=0, num_val_samples=None)
+    solver.train()
+    scores = solver.model.loss(data["X_val"]).astype(np.float64)
+    expected = softmax_loss(scores, data["y_val"])[0]
+    assert solver.history[-1]["val_loss"] == pytest.approx(expected, rel=1e-12)
