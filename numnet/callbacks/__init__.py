@@ -1,6 +1,8 @@
 """Training callbacks (Keras-style ``on_*`` hooks), run by the Solver in a fixed order.
 
-See :mod:`numnet.callbacks.base` for the hooks and the order table.
+See :mod:`numnet.callbacks.base` for the hooks and the order table. Callbacks see the training
+loop through the :class:`~numnet.callbacks.trainer.Trainer` protocol and never import the Solver
+(which imports them).
 """
 
 from numnet.callbacks.base import Callback, CallbackList
@@ -10,6 +12,7 @@ from numnet.callbacks.metrics_csv import MetricsCSV
 from numnet.callbacks.plateau import ReduceLROnPlateau
 from numnet.callbacks.plots import Plots, confusion_matrix, plot_confusion_matrix, plot_history
 from numnet.callbacks.progress import PrintLog, ProgressBar
+from numnet.callbacks.trainer import Trainer
 
 __all__ = [
     "Callback",
@@ -22,6 +25,7 @@ __all__ = [
     "PrintLog",
     "ProgressBar",
     "ReduceLROnPlateau",
+    "Trainer",
     "confusion_matrix",
     "plot_confusion_matrix",
     "plot_history",

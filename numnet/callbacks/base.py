@@ -1,7 +1,9 @@
 """Callback base class and the list that runs callbacks in a fixed, documented order.
 
-Hooks (each receives the :class:`~numnet.solver.Solver`)
--------------------------------------------------------
+Hooks (each receives the trainer running them)
+----------------------------------------------
+The argument is the :class:`~numnet.solver.Solver` in practice, typed as the
+:class:`~numnet.callbacks.trainer.Trainer` protocol, which names everything a callback may use.
 ``on_train_begin`` -> for each epoch: ``on_epoch_begin``, ``on_batch_end`` after every update,
 ``on_epoch_end`` after the epoch's evaluation has been appended to ``solver.history`` ->
 ``on_train_end`` (also called, with ``solver.diverged = True``, before ``TrainingDiverged`` is
@@ -32,10 +34,9 @@ uninterrupted one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from numnet.solver import Solver
+from numnet.callbacks.trainer import Trainer
 
 
 class Callback:
@@ -43,19 +44,19 @@ class Callback:
 
     order: int = 50
 
-    def on_train_begin(self, solver: Solver) -> None:
+    def on_train_begin(self, solver: Trainer) -> None:
         """Called once before the first epoch (also when resuming)."""
 
-    def on_epoch_begin(self, solver: Solver) -> None:
+    def on_epoch_begin(self, solver: Trainer) -> None:
         """Called before each epoch; ``solver.epoch`` is the number of epochs already finished."""
 
-    def on_batch_end(self, solver: Solver) -> None:
+    def on_batch_end(self, solver: Trainer) -> None:
         """Called after each update; the batch loss is ``solver.loss_history[-1]``."""
 
-    def on_epoch_end(self, solver: Solver) -> None:
+    def on_epoch_end(self, solver: Trainer) -> None:
         """Called after each epoch; its record (lr, losses, accuracy) is ``solver.history[-1]``."""
 
-    def on_train_end(self, solver: Solver) -> None:
+    def on_train_end(self, solver: Trainer) -> None:
         """Called once after training (best parameters already restored), also on divergence."""
 
     def get_state(self) -> dict[str, Any] | None:
@@ -95,23 +96,23 @@ class CallbackList:
         """Add ``callback`` and keep the list sorted by ``order``."""
         self.callbacks = sorted([*self.callbacks, callback], key=lambda cb: cb.order)
 
-    def on_train_begin(self, solver: Solver) -> None:
+    def on_train_begin(self, solver: Trainer) -> None:
         for callback in self.callbacks:
             callback.on_train_begin(solver)
 
-    def on_epoch_begin(self, solver: Solver) -> None:
+    def on_epoch_begin(self, solver: Trainer) -> None:
         for callback in self.callbacks:
             callback.on_epoch_begin(solver)
 
-    def on_batch_end(self, solver: Solver) -> None:
+    def on_batch_end(self, solver: Trainer) -> None:
         for callback in self.callbacks:
             callback.on_batch_end(solver)
 
-    def on_epoch_end(self, solver: Solver) -> None:
+    def on_epoch_end(self, solver: Trainer) -> None:
         for callback in self.callbacks:
             callback.on_epoch_end(solver)
 
-    def on_train_end(self, solver: Solver) -> None:
+    def on_train_end(self, solver: Trainer) -> None:
         for callback in self.callbacks:
             callback.on_train_end(solver)
 

@@ -6,16 +6,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from numnet.callbacks.base import Callback
+from numnet.callbacks.trainer import Trainer
 from numnet.serialization import save_checkpoint
 
-if TYPE_CHECKING:
-    from numnet.solver import Solver
 
-
-def _solver_state(solver: Solver, metadata: Mapping[str, Any] | None) -> dict[str, Any]:
+def _solver_state(solver: Trainer, metadata: Mapping[str, Any] | None) -> dict[str, Any]:
     state = solver.state_dict()
     if metadata:
         state["meta"]["metadata"] = dict(metadata)
@@ -58,14 +56,14 @@ class Checkpoint(Callback):
     def best_path(self) -> Path:
         return self.directory / "best.npz"
 
-    def on_train_begin(self, solver: Solver) -> None:
+    def on_train_begin(self, solver: Trainer) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
 
-    def state(self, solver: Solver) -> dict[str, Any]:
+    def state(self, solver: Trainer) -> dict[str, Any]:
         """The solver's full training state with this callback's metadata attached."""
         return _solver_state(solver, self.metadata)
 
-    def on_epoch_end(self, solver: Solver) -> None:
+    def on_epoch_end(self, solver: Trainer) -> None:
         state = self.state(solver)
         save_checkpoint(self.last_path, state)
         if solver.improved:
@@ -84,5 +82,5 @@ class EpochCheckpoint(Callback):
     def __init__(self, prefix: str | os.PathLike[str]) -> None:
         self.prefix = str(prefix)
 
-    def on_epoch_end(self, solver: Solver) -> None:
+    def on_epoch_end(self, solver: Trainer) -> None:
         save_checkpoint(f"{self.prefix}_epoch_{solver.epoch}.npz", _solver_state(solver, None))

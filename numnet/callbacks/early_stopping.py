@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from numnet.callbacks.base import Callback
+from numnet.callbacks.trainer import Trainer
 from numnet.errors import ConfigError
-
-if TYPE_CHECKING:
-    from numnet.solver import Solver
 
 MONITORS = ("val_acc", "val_loss", "train_acc", "train_loss")
 
@@ -57,13 +55,13 @@ class EarlyStopping(Callback):
             return value > self.best + self.min_delta
         return value < self.best - self.min_delta
 
-    def on_train_begin(self, solver: Solver) -> None:
+    def on_train_begin(self, solver: Trainer) -> None:
         self.stopped_epoch = None
         if self.wait >= self.patience:  # resumed from the checkpoint of the epoch that stopped it
             solver.stop_training = True
             self.stopped_epoch = solver.epoch
 
-    def on_epoch_end(self, solver: Solver) -> None:
+    def on_epoch_end(self, solver: Trainer) -> None:
         value = solver.history[-1].get(self.monitor)
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return

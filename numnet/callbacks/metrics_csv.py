@@ -5,12 +5,10 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from numnet.callbacks.base import Callback
-
-if TYPE_CHECKING:
-    from numnet.solver import Solver
+from numnet.callbacks.trainer import Trainer
 
 COLUMNS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
 
@@ -52,7 +50,7 @@ class MetricsCSV(Callback):
         self._handle.flush()
         os.fsync(self._handle.fileno())
 
-    def on_train_begin(self, solver: Solver) -> None:
+    def on_train_begin(self, solver: Trainer) -> None:
         self._close()
         self._handle = open(self.path, "w", newline="", encoding="utf-8")  # noqa: SIM115
         self._writer = csv.writer(self._handle)
@@ -61,13 +59,13 @@ class MetricsCSV(Callback):
         for record in solver.history:
             self._write_row(record)
 
-    def on_epoch_end(self, solver: Solver) -> None:
+    def on_epoch_end(self, solver: Trainer) -> None:
         if self._handle is None:
             self.on_train_begin(solver)
             return
         self._write_row(solver.history[-1])
 
-    def on_train_end(self, solver: Solver) -> None:
+    def on_train_end(self, solver: Trainer) -> None:
         self._close()
 
     def _close(self) -> None:

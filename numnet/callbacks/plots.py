@@ -14,15 +14,13 @@ import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from numnet.callbacks.base import Callback
+from numnet.callbacks.trainer import Trainer
 from numnet.errors import NumnetError
-
-if TYPE_CHECKING:
-    from numnet.solver import Solver
 
 _INSTALL_HINT = "matplotlib is not installed; run `pip install numnet[plot]` to draw plots"
 
@@ -168,7 +166,7 @@ class Plots(Callback):
         self.directory = Path(directory)
         self.written: list[Path] = []
 
-    def on_train_end(self, solver: Solver) -> None:
+    def on_train_end(self, solver: Trainer) -> None:
         if not solver.history:
             return
         try:

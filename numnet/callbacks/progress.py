@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from numnet.callbacks.base import Callback
-
-if TYPE_CHECKING:
-    from numnet.solver import Solver
+from numnet.callbacks.trainer import Trainer
 
 
 def _is_tty(stream: Any) -> bool:
@@ -42,7 +40,7 @@ class ProgressBar(Callback):
         self._epoch_bar: Any = None
         self._batch_bar: Any = None
 
-    def on_train_begin(self, solver: Solver) -> None:
+    def on_train_begin(self, solver: Trainer) -> None:
         stream = self.file if self.file is not None else sys.stdout
         self.enabled = not self.quiet and _is_tty(stream)
         if not self.enabled:
@@ -55,7 +53,7 @@ class ProgressBar(Callback):
             total=solver.num_epochs, initial=solver.epoch, desc="epochs", unit="epoch", file=stream
         )
 
-    def on_epoch_begin(self, solver: Solver) -> None:
+    def on_epoch_begin(self, solver: Trainer) -> None:
         if not self.enabled:
             return
         self._batch_bar = self._tqdm(
@@ -66,14 +64,14 @@ class ProgressBar(Callback):
             file=self._stream,
         )
 
-    def on_batch_end(self, solver: Solver) -> None:
+    def on_batch_end(self, solver: Trainer) -> None:
         if self._batch_bar is None:
             return
         self._batch_bar.update(1)
         if solver.iteration % 10 == 0:
             self._batch_bar.set_postfix(loss=f"{solver.loss_history[-1]:.4f}", refresh=False)
 
-    def on_epoch_end(self, solver: Solver) -> None:
+    def on_epoch_end(self, solver: Trainer) -> None:
         if not self.enabled:
             return
         if self._batch_bar is not None:
@@ -87,7 +85,7 @@ class ProgressBar(Callback):
             val_acc=f"{record['val_acc']:.4f}",
         )
 
-    def on_train_end(self, solver: Solver) -> None:
+    def on_train_end(self, solver: Trainer) -> None:
         for bar in (self._batch_bar, self._epoch_bar):
             if bar is not None:
                 bar.close()
@@ -110,22 +108,22 @@ class PrintLog(Callback):
     def _print(self, text: str) -> None:
         print(text, file=self.file if self.file is not None else sys.stdout, flush=True)
 
-    def on_batch_end(self, solver: Solver) -> None:
+    def on_batch_end(self, solver: Trainer) -> None:
         if (solver.iteration - 1) % self.print_every == 0:
             self._print(
                 f"(Iteration {solver.iteration} / {solver.num_iterations}) "
                 f"loss: {solver.loss_history[-1]:f}"
             )
 
-    def on_epoch_end(self, solver: Solver) -> None:
+    def on_epoch_end(self, solver: Trainer) -> None:
         record = solver.history[-1]
         self._print(
             f"(Epoch {solver.epoch} / {solver.num_epochs}) train acc: {record['train_acc']:f}; "
             f"val_acc: {record['val_acc']:f}"
         )
 
-    def on_train_end(self, solver: Solver) -> None:
-        if getattr(solver, "diverged", False):
+    def on_train_end(self, solver: Trainer) -> None:
+        if solver.diverged:
             self._print(f"(Iteration {solver.iteration}) loss is not finite: training diverged")
         elif solver.stop_training:
             self._print(f"(Epoch {solver.epoch} / {solver.num_epochs}) stopped early")
