@@ -139,8 +139,15 @@ def format_report(result: dict[str, Any]) -> str:
             f"{floor['seconds_at_skinny_rate']:.3f} s at the skinny rate"
         )
     lines += ["", *workload_table(result["workloads"])]
+    cold = result["workloads"].get("cnn_cold_start")
+    if cold:
+        lines += ["", f"cnn_cold_start: {cold['description']}", cold_start_table(cold)]
     for name, workload in result["workloads"].items():
-        over = {c: r["over_floor"] for c, r in workload["contenders"].items() if "over_floor" in r}
+        over = {
+            c: r["over_floor"]
+            for c, r in workload.get("contenders", {}).items()
+            if "over_floor" in r
+        }
         if over:
             text = ", ".join(f"{c} {x:.1f}x" for c, x in over.items())
             lines.append(f"{name}: time / GEMM floor (square rate): {text}")
@@ -172,6 +179,27 @@ def write_json(result: dict[str, Any], path: Path) -> None:
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+def with_int_batches(cold: dict[str, Any]) -> dict[str, Any]:
+    """A cold-start result with int batch-size keys (JSON turned them into strings)."""
+    fixed = dict(cold)
+    for key in ("results", "ratios"):
+        fixed[key] = {
+            framework: {
+                mode: {int(batch): entry for batch, entry in per_batch.items()}
+                for mode, per_batch in per_mode.items()
+            }
+            for framework, per_mode in cold.get(key, {}).items()
+        }
+    return fixed
+
+
+def cold_start_table(cold: dict[str, Any]) -> str:
+    """The ``cnn_cold_start`` entry as :mod:`bench.cold_start` prints it."""
+    from bench import cold_start
+
+    return cold_start.format_table(with_int_batches(cold))
 
 
 ROW_NAMES = {
@@ -214,6 +242,23 @@ def markdown_table(result: dict[str, Any]) -> str:
             target,
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    cold = result["workloads"].get("cnn_cold_start")
+    if cold:
+        ratios = with_int_batches(cold)["ratios"]
+        for batch in cold["batch_sizes"]:
+            if "infer" not in ratios.get("numnet", {}):
+                break
+            found = {c: ratios.get(c, {}).get("infer", {}).get(batch) for c in CONTENDERS}
+            numnet = found["numnet"]
+            meets = numnet is not None and numnet <= cold["target"]
+            cells = [
+                f"new CNN's first inference call ÷ its steady call, batch {batch}",
+                *("–" if found[c] is None else f"{found[c]:.2f}" for c in CONTENDERS),
+                "–",
+                "–",
+                f"≤ {cold['target']:g}" + ("" if meets else " — missed"),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -37,7 +37,15 @@ import numpy as np
 if not __package__:  # run as `python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import gemm, report, subprocesses, workloads_numnet, workloads_sklearn, workloads_torch
+from bench import (
+    cold_start,
+    gemm,
+    report,
+    subprocesses,
+    workloads_numnet,
+    workloads_sklearn,
+    workloads_torch,
+)
 from bench.datasets import N_TRAIN, load_bench_data
 from bench.harness import ShortTraining, Workload, run_workload
 from bench.machine import machine_info
@@ -74,6 +82,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=20,
         help="training steps of batch 64 before cnn_infer_trained / cnn_infer_loaded",
     )
+    parser.add_argument(
+        "--cold-rounds",
+        type=int,
+        default=3,
+        help="fresh child processes per cold-start entry (the median is reported)",
+    )
     parser.add_argument("--rss-repeats", type=int, default=3, help="child processes per framework")
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=0)
@@ -100,12 +114,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "steps",
         "inference_images",
         "held_train_steps",
+        "cold_rounds",
         "rss_repeats",
     ):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.quick:
-        args.repeats = args.step_repeats = args.rss_repeats = 1
+        args.repeats = args.step_repeats = args.rss_repeats = args.cold_rounds = 1
         args.steps, args.inference_images, args.held_train_steps = 2, 64, 2
     return args
 
@@ -221,6 +236,29 @@ def add_floor(workload: dict[str, Any], floor: dict[str, Any]) -> None:
             result["over_skinny_floor"] = result["median"] / floor["seconds_at_skinny_rate"]
 
 
+def cold_start_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments of :func:`bench.cold_start.measure` for this run.
+
+    A full run measures inference, training and inference after training at batch 1, 64 and 500,
+    for numnet and both PyTorch layouts; quick mode only the first inference call of numnet and
+    plain PyTorch at batch 1 and 64, one process each (the code path is the same).
+    """
+    if args.quick:
+        return {
+            "batch_sizes": (1, 64),
+            "modes": ("infer",),
+            "frameworks": cold_start.FRAMEWORKS,
+            "repeats": 1,
+            "rounds": 1,
+        }
+    return {
+        "batch_sizes": (1, 64, 500),
+        "modes": cold_start.MODES,
+        "frameworks": cold_start.ALL_FRAMEWORKS,
+        "rounds": args.cold_rounds,
+    }
+
+
 def variant_args(args: argparse.Namespace) -> list[str]:
     """Arguments for the child run without the OpenBLAS variables: the same timed workloads.
 
@@ -284,6 +322,11 @@ def main(argv: list[str] | None = None) -> int:
         result["workloads"][workload.name] = run_workload(workload, log)
         if workload.name.startswith("mlp"):
             add_floor(result["workloads"][workload.name], result["mlp_floor"])
+    if "cnn_cold_start" in args.only:
+        log(f"running cnn_cold_start: {args.cold_rounds} child process(es) per entry")
+        result["workloads"]["cnn_cold_start"] = cold_start.measure(
+            **cold_start_options(args), log=log
+        )
     if "cnn_rss" in args.only:
         steps = 1 if args.quick else 5
         log(f"running cnn_rss: {args.rss_repeats} child process(es) per framework")

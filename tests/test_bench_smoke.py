@@ -34,12 +34,13 @@ def quick_result(tmp_path_factory: pytest.TempPathFactory) -> dict:
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert {k: os.environ.get(k) for k in env_before} == env_before
-    assert "numnet/torch" in done.stdout  # the table was printed
+    assert "numnet/fastest torch" in done.stdout  # the table was printed
+    assert "cnn_cold_start:" in done.stdout
     return json.loads(out.read_text(encoding="utf-8"))
 
 
@@ -109,6 +110,23 @@ def test_quick_run_times_inference_on_the_held_models(quick_result: dict) -> Non
     assert "Solver.train()" in workloads["cnn_infer_trained"]["description"]
     assert "numnet.load" in workloads["cnn_infer_loaded"]["description"]
     assert quick_result["config"]["held_train_steps"] == 2
+
+
+def test_quick_run_cold_start(quick_result: dict) -> None:
+    cold = quick_result["workloads"]["cnn_cold_start"]
+    assert cold["batch_sizes"] == [1, 64] and cold["modes"] == ["infer"]
+    assert cold["target"] > 1 and cold["higher_is_better"] is False
+    for batch in ("1", "64"):  # JSON object keys
+        numnet = cold["results"]["numnet"]["infer"][batch]
+        assert numnet["status"] == "ok", numnet.get("reason")
+        assert numnet["first_s"] > 0 and numnet["steady_s"] > 0
+        assert numnet["ratio"] == pytest.approx(numnet["first_s"] / numnet["steady_s"])
+        assert cold["ratios"]["numnet"]["infer"][batch] == numnet["ratio"]
+        torch = cold["results"]["torch"]["infer"][batch]
+        assert torch["status"] == ("ok" if HAS_TORCH else "error"), torch.get("reason")
+    assert isinstance(cold["meets_target"], bool)
+    table = report.markdown_table(quick_result)
+    assert table.count("first inference call") == 2
 
 
 def test_quick_run_rss(quick_result: dict) -> None:
