@@ -37,15 +37,7 @@ import numpy as np
 if not __package__:  # run as `python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import (
-    cold_start,
-    gemm,
-    report,
-    subprocesses,
-    workloads_numnet,
-    workloads_sklearn,
-    workloads_torch,
-)
+from bench import gemm, report, subprocesses, workloads_numnet, workloads_sklearn, workloads_torch
 from bench.datasets import N_TRAIN, load_bench_data
 from bench.harness import ShortTraining, Workload, run_workload
 from bench.machine import machine_info
@@ -243,6 +235,8 @@ def cold_start_options(args: argparse.Namespace) -> dict[str, Any]:
     for numnet and both PyTorch layouts; quick mode only the first inference call of numnet and
     plain PyTorch at batch 1 and 64, one process each (the code path is the same).
     """
+    from bench import cold_start
+
     if args.quick:
         return {
             "batch_sizes": (1, 64),
@@ -324,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
             add_floor(result["workloads"][workload.name], result["mlp_floor"])
     if "cnn_cold_start" in args.only:
         log(f"running cnn_cold_start: {args.cold_rounds} child process(es) per entry")
+        from bench import cold_start
+
         result["workloads"]["cnn_cold_start"] = cold_start.measure(
             **cold_start_options(args), log=log
         )
