@@ -8,8 +8,9 @@ Workloads (float32, 2 threads, same data and batch order for every framework):
 * ``cnn_infer`` the same CNN, inference on a new model (images/s; >= 1.0)
 * ``cnn_infer_trained`` the same, on the model ``Solver.train()`` leaves after a short run
 * ``cnn_infer_loaded``  the same, on that model after ``numnet.save`` / ``numnet.load``
-* ``cnn_cold_start``    a new model's first inference call at batch 1, 64 and 500 against its
-  steady call (``bench.cold_start``)
+* ``cnn_cold_start``    a new model's first call (inference, training, inference after training)
+  at batch 1, 64 and 500 against its steady call, a fresh process each (``bench.cold_start``;
+  first / steady <= 4)
 * ``cnn_rss``   peak RSS of CNN training, each framework in its own child process (MiB; <= 1.0)
 
 The CNN workloads time PyTorch twice, in the default (NCHW) and in ``channels_last`` memory format;
