@@ -1,4 +1,4 @@
-"""ReduceOnPlateau: the state machine, its bounds, and checkpointing of state and config."""
+"""PlateauDetector: the state machine, its bounds, and checkpointing of state and config."""
 
 import math
 
@@ -8,7 +8,7 @@ import pytest
 from numnet.errors import ConfigError
 from numnet.optim import (
     SGD,
-    ReduceOnPlateau,
+    PlateauDetector,
     current_learning_rate,
     scale_learning_rate,
     state_from_arrays,
@@ -26,7 +26,7 @@ def run(plateau, metrics):
 
 
 def test_min_mode_reduces_after_patience_bad_epochs():
-    plateau = ReduceOnPlateau(factor=0.5, patience=2, mode="min")
+    plateau = PlateauDetector(factor=0.5, patience=2, mode="min")
     factors, state = run(plateau, [1.0, 0.9, 0.95, 0.91, 0.92, 0.93, 0.94, 0.8])
     # bad epochs: 0.95 (1), 0.91 (2), 0.92 (3 > 2: reduce, reset), 0.93 (1), 0.94 (2), 0.8 improves
     assert factors == [1.0, 1.0, 1.0, 1.0, 0.5, 1.0, 1.0, 1.0]
@@ -34,19 +34,19 @@ def test_min_mode_reduces_after_patience_bad_epochs():
 
 
 def test_max_mode_and_min_delta():
-    plateau = ReduceOnPlateau(factor=0.1, patience=0, min_delta=0.01, mode="max")
+    plateau = PlateauDetector(factor=0.1, patience=0, min_delta=0.01, mode="max")
     factors, state = run(plateau, [0.5, 0.505, 0.6])
     assert factors == [1.0, 0.1, 1.0]  # 0.505 is not 0.01 better than 0.5
     assert math.isclose(state["scale"], 0.1) and state["best"] == 0.6
 
 
 def test_nan_counts_as_no_improvement():
-    factors, _ = run(ReduceOnPlateau(factor=0.5, patience=0), [1.0, float("nan")])
+    factors, _ = run(PlateauDetector(factor=0.5, patience=0), [1.0, float("nan")])
     assert factors == [1.0, 0.5]
 
 
 def test_min_scale_bounds_the_accumulated_scale():
-    plateau = ReduceOnPlateau(factor=0.1, patience=0, min_scale=0.05)
+    plateau = PlateauDetector(factor=0.1, patience=0, min_scale=0.05)
     factors, state = run(plateau, [1.0, 1.0, 1.0, 1.0])
     assert factors[:2] == [1.0, 0.1]
     assert math.isclose(factors[2], 0.5)  # 0.1 -> 0.05, not 0.01
@@ -55,7 +55,7 @@ def test_min_scale_bounds_the_accumulated_scale():
 
 
 def test_step_does_not_modify_its_input_state():
-    plateau = ReduceOnPlateau(patience=0)
+    plateau = PlateauDetector(patience=0)
     state = plateau.init()
     plateau.step(1.0, state)
     assert state == plateau.init()
@@ -64,7 +64,7 @@ def test_step_does_not_modify_its_input_state():
 def test_wiring_with_the_optimizer_state_and_checkpoint(tmp_path):
     opt = SGD(0.2)
     opt_state = opt.init({"w": np.zeros(2)})
-    plateau = ReduceOnPlateau(factor=0.5, patience=0, mode="max")
+    plateau = PlateauDetector(factor=0.5, patience=0, mode="max")
     plateau_state = plateau.init()
     for accuracy in (0.5, 0.4):
         factor, plateau_state = plateau.step(accuracy, plateau_state)
@@ -76,7 +76,7 @@ def test_wiring_with_the_optimizer_state_and_checkpoint(tmp_path):
         restored = state_from_arrays(dict(data))
     assert restored == plateau_state
     assert isinstance(restored["bad_epochs"], int) and isinstance(restored["scale"], float)
-    assert ReduceOnPlateau.from_dict(plateau.to_dict()) == plateau
+    assert PlateauDetector.from_dict(plateau.to_dict()) == plateau
 
 
 @pytest.mark.parametrize(
@@ -91,9 +91,19 @@ def test_wiring_with_the_optimizer_state_and_checkpoint(tmp_path):
 )
 def test_invalid_hyperparameters(kwargs, match):
     with pytest.raises(ConfigError, match=match):
-        ReduceOnPlateau(**kwargs)
+        PlateauDetector(**kwargs)
 
 
 def test_from_dict_rejects_unknown_keys():
     with pytest.raises(ConfigError, match="cooldown"):
-        ReduceOnPlateau.from_dict({"cooldown": 2})
+        PlateauDetector.from_dict({"cooldown": 2})
+
+
+def test_former_name_and_the_callback_name_stay_importable():
+    import numnet.optim
+    from numnet.callbacks import ReduceLROnPlateau
+    from numnet.optim.plateau import ReduceOnPlateau
+    from numnet.optim.schedules import PlateauDetector as FromSchedules
+
+    assert ReduceOnPlateau is PlateauDetector is numnet.optim.ReduceOnPlateau is FromSchedules
+    assert isinstance(ReduceLROnPlateau(patience=1).plateau, PlateauDetector)

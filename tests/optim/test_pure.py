@@ -144,3 +144,23 @@ def test_hand_written_part_makes_the_chain_spec_none():
     )
     assert double.spec is None
     assert chain(double, scale_by_schedule(1.0)).spec is None
+
+
+def test_optim_imports_nothing_from_layers_models_or_kernels():
+    import ast
+    from pathlib import Path
+
+    import numnet.optim
+
+    forbidden = ("numnet.nn", "numnet.models", "numnet.kernels", "numnet.solver")
+    for path in Path(numnet.optim.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+                modules += [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            else:
+                continue
+            for module in modules:
+                assert not module.startswith(forbidden), f"{path.name} imports {module}"

@@ -5,13 +5,15 @@ import math
 import numpy as np
 import pytest
 
+from numnet.kernels.flat import FlatArrays, FlatLayout
+from numnet.kernels.flat_update import flat_update
 from numnet.optim import (
     SGD,
     Adam,
     AdamW,
     Momentum,
     Nesterov,
-    ReduceOnPlateau,
+    PlateauDetector,
     RMSProp,
     apply_updates,
     current_learning_rate,
@@ -32,6 +34,27 @@ def run_numnet(opt, params, grad_sequence):
         updates, state = opt.update({k: g.copy() for k, g in grads.items()}, state, params)
         apply_updates(params, updates)
     return params
+
+
+def run_fused(opt, params, grad_sequence):
+    """The same steps through the fused flat kernel, the Solver's path for a flat model."""
+    layout = FlatLayout(list(params), [v.shape for v in params.values()], np.float64)
+    flat = FlatParams(layout, np.empty(layout.size))
+    for k, v in params.items():
+        flat[k][...] = v
+    fused, state = flat_update(opt), opt.init(flat)
+    for grads in grad_sequence:
+        flat_grads = FlatArrays(layout, np.empty(layout.size))
+        for k, g in grads.items():
+            flat_grads[k][...] = g
+        assert fused.step(flat, flat_grads, state)
+    return {k: v.copy() for k, v in flat.items()}
+
+
+class FlatParams(FlatArrays):
+    @property
+    def flat_layout(self):
+        return self.layout
 
 
 def run_torch(make_opt, params, grad_sequence, clip_norm=None):
@@ -93,13 +116,14 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("path", [run_numnet, run_fused], ids=["pure", "fused"])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_matches_torch_optim_over_several_steps(case):
+def test_matches_torch_optim_over_several_steps(case, path):
     make_ours, make_torch, clip = CASES[case]
     rng = np.random.default_rng(7)
     params = {k: rng.standard_normal(s) for k, s in SHAPES.items()}
     grad_sequence = [{k: rng.standard_normal(s) for k, s in SHAPES.items()} for _ in range(STEPS)]
-    ours = run_numnet(make_ours(), params, grad_sequence)
+    ours = path(make_ours(), params, grad_sequence)
     theirs = run_torch(make_torch, params, grad_sequence, clip_norm=clip)
     for k in SHAPES:
         np.testing.assert_allclose(ours[k], theirs[k], rtol=1e-12, atol=1e-13)
@@ -134,7 +158,7 @@ def test_reduce_on_plateau_matches_torch():
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         opt, mode="min", factor=0.5, patience=2, threshold=0.005, threshold_mode="abs", min_lr=0.01
     )
-    plateau = ReduceOnPlateau(factor=0.5, patience=2, min_delta=0.005, mode="min", min_scale=0.1)
+    plateau = PlateauDetector(factor=0.5, patience=2, min_delta=0.005, mode="min", min_scale=0.1)
     plateau_state = plateau.init()
     opt_state = SGD(0.1).init({"w": np.zeros(1)})
     for metric in metrics:
