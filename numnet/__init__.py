@@ -11,9 +11,13 @@ Quick tour::
     numnet.save("model.npz", model)            # .npz + JSON metadata, never pickle
     model = numnet.load("model.npz")
 
-Subpackages: :mod:`numnet.layers` (CS231n-compatible layer functions), :mod:`numnet.functional`,
-:mod:`numnet.nn`, :mod:`numnet.models`, :mod:`numnet.optim`, :mod:`numnet.data`,
-:mod:`numnet.callbacks`, :mod:`numnet.gradcheck`. Heavier pieces are imported on first use.
+Subpackages: :mod:`numnet.functional` (the reference: every layer's forward and backward in
+plain NumPy, next to its derivation), :mod:`numnet.layers` (the same under CS231n's names),
+:mod:`numnet.kernels` (fast kernels beside the reference, chosen for a model by one planning
+step), :mod:`numnet.nn`, :mod:`numnet.models`, :mod:`numnet.optim`, :mod:`numnet.data`,
+:mod:`numnet.callbacks`, :mod:`numnet.layer_table`, :mod:`numnet.gradcheck`. Heavier pieces are
+imported on first use. ``with numnet.use_kernels("reference"):`` runs every model inside the
+block on the reference functions.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 
 from numnet._version import __version__
 
-__all__ = ["Solver", "__version__", "load", "save"]
+__all__ = ["Solver", "__version__", "load", "save", "use_kernels"]
 
 _SUBMODULES = {
     "callbacks",
@@ -32,6 +36,8 @@ _SUBMODULES = {
     "functional",
     "gradcheck",
     "init",
+    "kernels",
+    "layer_table",
     "layers",
     "models",
     "nn",
@@ -66,6 +72,10 @@ def __getattr__(name: str) -> Any:
         from numnet.solver import Solver
 
         return Solver
+    if name == "use_kernels":
+        from numnet.kernels.plan import use_kernels
+
+        return use_kernels
     if name in _SUBMODULES:
         return importlib.import_module(f"numnet.{name}")
     raise AttributeError(f"module 'numnet' has no attribute {name!r}")
