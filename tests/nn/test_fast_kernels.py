@@ -1,10 +1,11 @@
-"""The speed-mode kernels' special paths against plain references: bias-column im2col with both
+"""The fast kernels' special paths against the reference: bias-column im2col with both
 copy strategies, col2im without a padded buffer, mask-routed max pooling, flat momentum."""
 
 import numpy as np
 import pytest
 
 from numnet import optim
+from numnet.functional.conv import conv_backward, conv_forward
 from numnet.kernels.batchnorm_rows import batchnorm_rows_backward, batchnorm_rows_forward
 from numnet.kernels.conv_im2col import conv_nhwc_backward, conv_nhwc_forward
 from numnet.kernels.pool_nhwc import max_pool_nhwc_backward, max_pool_nhwc_forward
@@ -13,25 +14,11 @@ from numnet.models import ConvNet
 
 
 def _reference_conv(x, w, b, stride, pad, dout):
-    """Direct NHWC convolution and its gradients, one kernel offset at a time (float64)."""
-    n, h, wd, c = x.shape
-    f, _, kh, kw = w.shape
-    x_pad = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
-    out_h = 1 + (h + 2 * pad - kh) // stride
-    out_w = 1 + (wd + 2 * pad - kw) // stride
-    out = np.zeros((n, out_h, out_w, f)) + b
-    dx_pad = np.zeros_like(x_pad)
-    dw = np.zeros_like(w)
-    for p in range(kh):
-        for q in range(kw):
-            patch = x_pad[:, p : p + stride * out_h : stride, q : q + stride * out_w : stride, :]
-            out += patch @ w[:, :, p, q].T
-            dw[:, :, p, q] = np.einsum("nijf,nijc->fc", dout, patch)
-            dx_pad[:, p : p + stride * out_h : stride, q : q + stride * out_w : stride, :] += (
-                dout @ w[:, :, p, q]
-            )
-    dx = dx_pad[:, pad : pad + h, pad : pad + wd, :]
-    return out, dx, dw, dout.sum(axis=(0, 1, 2))
+    """The reference convolution (numnet.functional, NCHW) and its gradients, channel-last."""
+    conv_param = {"stride": stride, "pad": pad}
+    out, cache = conv_forward(x.transpose(0, 3, 1, 2), w, b, conv_param)
+    dx, dw, db = conv_backward(dout.transpose(0, 3, 1, 2), cache)
+    return out.transpose(0, 2, 3, 1), dx.transpose(0, 2, 3, 1), dw, db
 
 
 @pytest.mark.parametrize("channels", [1, 8])  # window rows of 3 and 24 values: both im2col copies
