@@ -155,8 +155,7 @@ class Sequential(Module):
         """
         stop = 0 if input_grad else self._first_trainable
         for index in range(len(self.layers) - 1, stop - 1, -1):
-            need_dx = input_grad or index > stop
-            dout = self.layers[index].backward(dout, input_grad=need_dx)
+            dout = self.layers[index].backward(dout, input_grad=input_grad or index > stop)
         return dout if input_grad else None
 
     def __len__(self) -> int:
