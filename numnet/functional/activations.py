@@ -16,15 +16,13 @@ def _check_input(x: Any) -> None:
     check_float("x", x)
 
 
-def relu_forward(x: Any, *, out: Any = None) -> tuple[Any, Any]:
+def relu_forward(x: Any) -> tuple[Any, Any]:
     """ReLU forward: ``out = max(x, 0)``.
 
     Parameters
     ----------
     x : ndarray, any shape
         Inputs (float32 or float64).
-    out : ndarray, optional
-        Array of x's shape and dtype to write the result into instead of a fresh one.
 
     Returns
     -------
@@ -34,7 +32,7 @@ def relu_forward(x: Any, *, out: Any = None) -> tuple[Any, Any]:
     """
     _check_input(x)
     xp = get_array_module(x)
-    return xp.maximum(x, 0, out=out), x
+    return xp.maximum(x, 0), x
 
 
 def relu_backward(dout: Any, cache: Any) -> Any:
