@@ -1,5 +1,8 @@
-"""Pure layer functions: ``name_forward(x, ...) -> (out, cache)``, ``name_backward(dout, cache)``.
+"""The reference: pure layer functions ``name_forward(x, ...) -> (out, cache)``,
+``name_backward(dout, cache)``, in plain NCHW NumPy, each with its derivation in its Notes.
 
 One module per concept (``affine``, ``activations``, ``losses``, ``dropout``, ``normalization``,
-``conv``, ``pooling``). :mod:`numnet.layers` re-exports them all under their CS231n names.
+``conv``, ``pooling``); ``conv`` and ``pooling`` also hold the loop versions (``*_naive``).
+:mod:`numnet.layers` re-exports them all under their CS231n names. The fast kernels live in
+:mod:`numnet.kernels` and are checked against these functions; nothing here imports them.
 """

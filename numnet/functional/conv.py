@@ -281,9 +281,10 @@ def conv_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
       w[f,c,p,q]``: every window that contains (h, v) sends back ``dout`` times the weight above
       it (a full convolution of the stride-dilated ``dout`` with the flipped filter).
       ``dcols = dout_mat @ w.reshape(F, -1)`` holds, for each output position, the gradient of its
-      receptive field; col2im adds it back where it came from: for each offset (p, q),
-      ``dx_pad[:, :, p + s_h * i, q + s_w * j] += dcols[..., (c, p, q)]``, the same strided slices
-      as the forward (HH * WW slice-adds; overlapping windows add up).
+      receptive field. col2im adds it back where the forward read it: with ``dcols`` laid out as
+      the forward's windows, (N, C, H', W', HH, WW), for each offset (p, q)
+      ``dx_pad[:, :, p + s_h * i, q + s_w * j] += dwindows[..., p, q]`` over all (i, j): the same
+      strided slices, HH * WW slice-adds (overlapping windows add up).
 
     ``dx`` is ``dx_pad`` with the padding cropped.
     """
