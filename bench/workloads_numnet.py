@@ -1,7 +1,9 @@
 """numnet side of the workloads, written the way a user would train with numnet's public API.
 
-Per batch: ``loss, grads = model.loss(X[idx], y[idx])``, then ``updates, state = opt.update(grads,
-state, params)`` and ``apply_updates(params, updates)``. Inference is ``model.loss(X_batch)`` (test
+Per batch: ``solver.step(X[idx], y[idx])``, the Solver's own training step (``model.loss`` for the
+loss and gradients, then the optimizer's update: the fused in-place kernel the Solver uses by
+default, :mod:`numnet.kernels.flat_update`, which computes what the pure transformation
+``optim.SGD(...).update`` would). Inference is ``model.loss(X_batch)`` (test
 mode) on a new model, or on the model a user holds after ``Solver.train()`` and after
 ``numnet.save`` / ``numnet.load`` (see :func:`held_cnn`). When numnet cannot be imported, or a
 public name the benchmark uses is missing (a partial checkout, an older version), the builders
@@ -66,18 +68,26 @@ def cnn_model(seed: int = 0) -> Any:
 def _train_batches(
     model: Any, X: np.ndarray, y: np.ndarray, batches: list[np.ndarray], lr: float, momentum: float
 ) -> Runner:
-    """Return ``run()`` doing one optimiser step per index array in ``batches``."""
+    """Return ``run()`` doing one optimiser step per index array in ``batches``.
+
+    The Solver is only the step's driver here: its data are the benchmark's arrays (checked once,
+    untimed), and the batches are the benchmark's, the same for every framework.
+    """
+    import numnet
+
     _, optim = _numnet()
-    optimizer = optim.SGD(lr, momentum=momentum)
-    state = optimizer.init(model.params)
-    params = model.params
+    first = batches[0]
+    solver = numnet.Solver(
+        model,
+        {"X_train": X, "y_train": y, "X_val": X[first], "y_val": y[first]},
+        optimizer=optim.SGD(lr, momentum=momentum),
+        batch_size=len(first),
+        verbose=False,
+    )
 
     def run() -> None:
-        nonlocal state
         for idx in batches:
-            _, grads = model.loss(X[idx], y[idx])
-            updates, state = optimizer.update(grads, state, params)
-            optim.apply_updates(params, updates)
+            solver.step(X[idx], y[idx])
 
     return run
 
