@@ -2,8 +2,9 @@
 
 Usage: ``python -m bench.conv_algorithms [--repeats 9] [--quick]``. Times one forward plus backward
 (with the input gradient) of each kernel on channel-last float32 batches of 64, interleaved, and
-prints the medians and the ratio Winograd / im2col. ``numnet.nn.conv.WINOGRAD_MIN_CHANNELS`` (the
-width from which ``Conv2d(algorithm='auto')`` picks Winograd) comes from this table.
+prints the medians and the ratio Winograd / im2col. The width from which
+``Conv2d(algorithm='auto')`` picks Winograd (``numnet.kernels.catalog.WINOGRAD_MIN_CHANNELS``)
+comes from this table.
 """
 
 from __future__ import annotations
