@@ -1,17 +1,61 @@
-"""Build what ``numnet train`` needs from a resolved config: data splits, model, optimizer."""
+"""Build what ``numnet train`` needs from a resolved config: data splits, model, optimizer.
+
+The library's constructors are the one judge of the values they receive. :func:`check_settings`
+builds the configured model on a placeholder input, the optimizer with its schedule, and a Solver,
+before anything is read or written, and turns a constructor's error into one line that names the
+flag (:data:`PARAMETER_FLAGS`).
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from numnet.errors import DataError
+from numnet.errors import ConfigError, DataError, NumnetError
 
 # Hidden layer sizes when the config leaves ``hidden_dims`` unset.
 DEFAULT_HIDDEN_DIMS = {"mlp": [256, 128], "cnn": [128]}
+
+# Optimizers that take ``--momentum``.
+MOMENTUM_OPTIMIZERS = ("momentum", "nesterov")
+
+# A constructor's error message starts with the name of the parameter it rejects; this maps those
+# names (lower case) to the config key of the flag that sets them.
+PARAMETER_FLAGS: dict[str, str] = {
+    # FullyConnectedNet and ConvNet
+    "hidden_dims": "hidden_dims",
+    "conv_channels": "conv_channels",
+    "dropout_keep_ratio": "dropout",
+    "normalization": "normalization",
+    "convnet normalization": "normalization",
+    "reg": "reg",
+    "label_smoothing": "label_smoothing",
+    "init": "init",
+    "seed": "seed",
+    "kernels": "kernels",
+    # optimizers and schedules
+    "learning rate": "lr",
+    "momentum": "momentum",
+    "nesterov momentum": "momentum",
+    "weight_decay": "weight_decay",
+    "clip_norm": "clip_norm",
+    "decay": "lr_decay",
+    "warmup_epochs": "warmup_epochs",
+    "warmup_steps": "warmup_epochs",
+    # Solver and callbacks
+    "batch_size": "batch_size",
+    "num_epochs": "epochs",
+    "earlystopping patience": "early_stopping",
+}
+
+# Classes of the placeholder problem :func:`check_settings` builds (the real count comes from the
+# data, which is read later).
+PLACEHOLDER_CLASSES = 2
 
 
 @dataclass
@@ -107,10 +151,14 @@ def prepare_data(config: dict[str, Any]) -> TrainingData:
     )
 
 
-def build_model(config: dict[str, Any], image_shape: tuple[int, ...], num_classes: int) -> Any:
-    """A freshly initialised FullyConnectedNet (``mlp``) or ConvNet (``cnn``) for the config."""
-    from numnet.models import ConvNet, FullyConnectedNet
+def model_config(
+    config: dict[str, Any], image_shape: tuple[int, ...], num_classes: int
+) -> dict[str, Any]:
+    """The model the settings describe, as a :func:`numnet.models.build_model` config.
 
+    ``{"class": "FullyConnectedNet" | "ConvNet", **constructor keywords}`` for images of
+    ``image_shape`` (C, H, W) in ``num_classes`` classes; the same form as ``model.get_config()``.
+    """
     normalization = None if config["normalization"] == "none" else config["normalization"]
     common = {
         "hidden_dims": resolved_hidden_dims(config),
@@ -120,18 +168,121 @@ def build_model(config: dict[str, Any], image_shape: tuple[int, ...], num_classe
         "reg": config["reg"],
         "label_smoothing": config["label_smoothing"],
         "init": config["init"],
-        "dtype": np.float32,
+        "dtype": "float32",
         "seed": config["seed"],
     }
     if config["model"] == "mlp":
-        return FullyConnectedNet(input_dim=math.prod(image_shape), **common)
-    blocks = len(config["conv_channels"])
-    if len(image_shape) != 3 or min(image_shape[1:]) < 2**blocks:
+        return {"class": "FullyConnectedNet", "input_dim": math.prod(image_shape), **common}
+    return {
+        "class": "ConvNet",
+        "input_dim": tuple(image_shape),
+        "conv_channels": list(config["conv_channels"]),
+        **common,
+    }
+
+
+def model_for_data(config: dict[str, Any], data: TrainingData) -> Any:
+    """The freshly initialised model of the settings for ``data``, running ``config["kernels"]``.
+
+    The settings passed :func:`check_settings`, so a constructor error here comes from the images'
+    shape (a ConvNet whose blocks shrink them to nothing): a :class:`DataError`, like other data
+    that does not suit the run.
+    """
+    from numnet.models import build_model
+
+    try:
+        model = build_model(model_config(config, data.image_shape, data.num_classes))
+    except ConfigError as exc:
         raise DataError(
-            f"images of shape {tuple(image_shape)} are too small for {blocks} conv blocks with "
-            "2x2 pooling; use fewer --conv-channels"
+            f"images of shape {tuple(data.image_shape)} do not fit --model {config['model']}: "
+            f"{exc}; use fewer --conv-channels"
+        ) from exc
+    model.set_kernels(config["kernels"])
+    return model
+
+
+def _shown(value: Any) -> str:
+    """A setting as it would be typed after its flag."""
+    if isinstance(value, list | tuple):
+        return " ".join(str(item) for item in value)
+    return str(value)
+
+
+def flag_error(exc: Exception, config: dict[str, Any]) -> ConfigError:
+    """``exc`` (a constructor's error) as a :class:`ConfigError` that starts with the flag.
+
+    ``--dropout 1.5: dropout_keep_ratio must be a number in (0, 1] ..., got 1.5``: the flag and
+    the value as the user gave them, then the constructor's own words. A message that names no
+    parameter of :data:`PARAMETER_FLAGS` is passed on as it is.
+    """
+    from numnet.cli.config import OPTIONS_BY_KEY
+
+    message = " ".join(str(exc).split())
+    lowered = message.lower()
+    for name in sorted(PARAMETER_FLAGS, key=len, reverse=True):
+        after = lowered[len(name) : len(name) + 1]
+        if lowered.startswith(name) and not (after.isalnum() or after == "_"):
+            key = PARAMETER_FLAGS[name]
+            return ConfigError(f"{OPTIONS_BY_KEY[key].flag} {_shown(config[key])}: {message}")
+    return ConfigError(message)
+
+
+@contextmanager
+def _reported_as_flags(config: dict[str, Any]) -> Iterator[None]:
+    try:
+        yield
+    except ConfigError as exc:
+        raise flag_error(exc, config) from exc
+    except ValueError as exc:
+        if isinstance(exc, NumnetError):  # a DataError here is a bug, not a bad setting
+            raise
+        raise flag_error(exc, config) from exc
+
+
+def check_settings(config: dict[str, Any]) -> None:
+    """Build everything the settings configure, so that the constructors judge their values.
+
+    The model is the configured one on a placeholder input of ``(1, 2**blocks, 2**blocks)``
+    images (each 2x2 pooling block halves it, down to 1x1) in two classes, which keeps it small
+    whatever the data; the optimizer and its schedule get one step per epoch; the Solver two
+    blank images. A setting the chosen model or optimizer does not use (``--conv-channels`` of an
+    MLP, ``--momentum`` of Adam) is judged all the same by the constructor that takes it, so that a
+    bad value is reported rather than silently ignored.
+
+    Raises
+    ------
+    ConfigError
+        One line that starts with the flag of the rejected setting (see :func:`flag_error`).
+    """
+    from numnet.callbacks import EarlyStopping
+    from numnet.models import ConvNet, build_model
+    from numnet.optim import SGD
+    from numnet.solver import Solver
+
+    blocks = len(config["conv_channels"])
+    cnn_input = (1, 2**blocks, 2**blocks)
+    image_shape = cnn_input if config["model"] == "cnn" else (1, 1, 1)
+    with _reported_as_flags(config):
+        model = build_model(model_config(config, image_shape, PLACEHOLDER_CLASSES))
+        model.set_kernels(config["kernels"])
+        if config["model"] != "cnn":
+            ConvNet(cnn_input, config["conv_channels"], hidden_dims=[], num_classes=2)
+        optimizer = build_optimizer(config, steps_per_epoch=1)
+        if config["optimizer"] not in MOMENTUM_OPTIMIZERS:
+            SGD(config["lr"], momentum=config["momentum"])
+        X = np.zeros((PLACEHOLDER_CLASSES, *image_shape), dtype=np.float32)
+        y = np.arange(PLACEHOLDER_CLASSES)
+        Solver(
+            model,
+            {"X_train": X, "y_train": y, "X_val": X, "y_val": y},
+            optimizer=optimizer,
+            batch_size=config["batch_size"],
+            num_epochs=config["epochs"],
+            seed=config["seed"],
+            verbose=False,
         )
-    return ConvNet(input_dim=tuple(image_shape), conv_channels=config["conv_channels"], **common)
+        if config["early_stopping"] != 0:  # 0 disables early stopping
+            EarlyStopping(config["early_stopping"])
 
 
 def build_schedule(config: dict[str, Any], steps_per_epoch: int) -> Any:
@@ -160,8 +311,8 @@ def build_optimizer(config: dict[str, Any], steps_per_epoch: int) -> Any:
 
     name = config["optimizer"]
     hyper: dict[str, Any] = {"weight_decay": config["weight_decay"]}
-    if config["clip_norm"] > 0:
+    if config["clip_norm"] != 0:  # 0 disables clipping; the optimizer judges any other value
         hyper["clip_norm"] = config["clip_norm"]
-    if name in ("momentum", "nesterov"):
+    if name in MOMENTUM_OPTIMIZERS:
         hyper["momentum"] = config["momentum"]
     return get_optimizer(name, build_schedule(config, steps_per_epoch), **hyper)

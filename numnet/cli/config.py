@@ -1,11 +1,19 @@
 """Training configuration: one table of options, TOML loading, merging and validation.
 
 The table :data:`TRAIN_OPTIONS` is the single source of truth for ``numnet train``: the argparse
-flags, the keys accepted in a ``--config`` TOML file, the defaults and the value checks all come
-from it. Precedence is command-line flags > config file > defaults.
+flags, the keys accepted in a ``--config`` TOML file and the defaults all come from it. Precedence
+is command-line flags > config file > defaults.
 
 Config keys use underscores (``hidden_dims``); a TOML file may spell them with dashes too
 (``hidden-dims``), the same as the long flag names.
+
+Validation has two layers. This module checks what only the command line knows: the type of each
+value (a finite number, a non-empty list, one of the choices), the settings no library constructor
+receives (``--epochs`` of at least one, ``--val-fraction``, ``--max-train-samples``, paths) and
+which flags apply together (``--lr-decay`` with a cosine schedule, ``--warmup-epochs``). The value
+ranges of everything handed to a model, optimizer, schedule or Solver are checked by that
+constructor alone: :func:`validate` builds them (see :func:`numnet.cli.build.check_settings`) and
+reports their error as one line naming the flag.
 """
 
 from __future__ import annotations
@@ -23,6 +31,9 @@ SCHEDULES = ("constant", "step", "cosine", "warmup-cosine", "exponential")
 MODELS = ("mlp", "cnn")
 NORMALIZATIONS = ("none", "batchnorm", "layernorm")
 INITS = ("he", "xavier")
+# Which layer code runs: "fast" (the kernels the model's plan chooses) or "reference" (the plain
+# NumPy functions of numnet.functional). A per-invocation choice, never stored in model files.
+KERNELS = ("fast", "reference")
 
 
 @dataclass(frozen=True)
@@ -175,6 +186,14 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         "max_train_samples", int, None, "use at most N training samples (quick runs)", metavar="N"
     ),
     Option("quiet", bool, False, "no progress bar or per-epoch lines"),
+    Option(
+        "kernels",
+        str,
+        "fast",
+        "layer code: the fast kernels, or the plain NumPy reference functions (slower; for "
+        "checking a result)",
+        choices=KERNELS,
+    ),
 )
 
 OPTIONS_BY_KEY: dict[str, Option] = {option.key: option for option in TRAIN_OPTIONS}
@@ -204,6 +223,10 @@ FIXED_ON_RESUME: tuple[str, ...] = (
     "seed",
     "max_train_samples",
 )
+
+# Settings of one invocation only: left out of model files and checkpoints, and not taken from a
+# resumed run's stored settings (``--kernels`` may differ on ``--resume``).
+NOT_STORED: tuple[str, ...] = ("kernels",)
 
 
 def defaults() -> dict[str, Any]:
@@ -323,40 +346,38 @@ def _check(condition: bool, key: str, message: str, value: Any) -> None:
         raise ConfigError(f"{flag} {message}, got {value!r}")
 
 
-def validate(config: dict[str, Any]) -> None:
-    """Raise :class:`ConfigError` (one line naming the setting) unless every value is usable.
+def check_types(config: dict[str, Any]) -> None:
+    """Raise :class:`ConfigError` naming the flag unless every value has its option's form.
 
-    Parameters
-    ----------
-    config : dict
-        A resolved configuration from :func:`merge`.
+    A choice option holds one of its choices, a list option at least one value (as ``nargs="+"``
+    asks on the command line) and a number option a finite number: argparse lets ``nan`` and
+    ``inf`` through ``float``, and a TOML file can hold an empty list.
     """
     for key, option in OPTIONS_BY_KEY.items():
         value = config[key]
         if option.choices is not None and value not in option.choices:
             allowed = ", ".join(option.choices)
             raise ConfigError(f"{option.flag} must be one of {allowed}, got {value!r}")
+        if option.many and value is not None:
+            _check(len(value) > 0, key, "needs at least one value", value)
         if option.kind is float and value is not None:
             _check(math.isfinite(value), key, "must be a finite number", value)
+
+
+def check_cli_rules(config: dict[str, Any]) -> None:
+    """Raise :class:`ConfigError` naming the flag for a setting only the command line checks.
+
+    These settings reach no library constructor as given (``--epochs`` must train at least one
+    epoch, where the Solver accepts 0; the split and the paths are used before any model exists),
+    or say which flags apply together.
+    """
     c = config
-    _check(c["lr"] > 0, "lr", "must be > 0", c["lr"])
-    _check(c["lr_decay"] > 0, "lr_decay", "must be > 0", c["lr_decay"])
     _check(c["epochs"] >= 1, "epochs", "must be >= 1", c["epochs"])
-    _check(c["batch_size"] >= 1, "batch_size", "must be >= 1", c["batch_size"])
-    for key in ("hidden_dims", "conv_channels"):
-        sizes = c[key]
-        if sizes is not None:
-            _check(len(sizes) > 0 and all(s > 0 for s in sizes), key, "needs sizes > 0", sizes)
-    _check(0 < c["dropout"] <= 1, "dropout", "(keep probability) must be in (0, 1]", c["dropout"])
     _check(0 <= c["val_fraction"] < 1, "val_fraction", "must be in [0, 1)", c["val_fraction"])
-    _check(0 <= c["momentum"] < 1, "momentum", "must be in [0, 1)", c["momentum"])
-    _check(c["warmup_epochs"] >= 0, "warmup_epochs", "must be >= 0", c["warmup_epochs"])
-    _check(
-        c["warmup_epochs"] < c["epochs"] or c["warmup_epochs"] == 0,
-        "warmup_epochs",
-        f"must be less than --epochs ({c['epochs']})",
-        c["warmup_epochs"],
-    )
+    if c["max_train_samples"] is not None:
+        _check(
+            c["max_train_samples"] >= 1, "max_train_samples", "must be >= 1", c["max_train_samples"]
+        )
     if c["schedule"] in ("cosine", "warmup-cosine"):
         _check(
             c["lr_decay"] == 1.0,
@@ -371,24 +392,26 @@ def validate(config: dict[str, Any]) -> None:
             "needs --schedule warmup-cosine",
             c["warmup_epochs"],
         )
-    if c["model"] == "cnn":
-        _check(
-            c["normalization"] != "layernorm",
-            "normalization",
-            "layernorm is for --model mlp; use batchnorm or none with cnn",
-            c["normalization"],
-        )
-    for key in ("weight_decay", "clip_norm", "reg"):
-        _check(c[key] >= 0, key, "must be >= 0", c[key])
-    _check(
-        0 <= c["label_smoothing"] < 1, "label_smoothing", "must be in [0, 1)", c["label_smoothing"]
-    )
-    _check(c["early_stopping"] >= 0, "early_stopping", "must be >= 0", c["early_stopping"])
-    _check(c["seed"] >= 0, "seed", "must be >= 0", c["seed"])
-    if c["max_train_samples"] is not None:
-        _check(
-            c["max_train_samples"] >= 1, "max_train_samples", "must be >= 1", c["max_train_samples"]
-        )
     for key in ("data", "data_dir", "out_dir"):
         if c[key] is not None:
             _check(c[key] != "", key, "must not be empty", c[key])
+
+
+def validate(config: dict[str, Any]) -> None:
+    """Raise :class:`ConfigError` (one line naming the setting) unless every value is usable.
+
+    Checks the types and the command line's own rules here, then builds a small model, the
+    optimizer and schedule, and a Solver from the settings, so that their constructors judge every
+    value they receive (nothing is written; the model is the configured one on a placeholder
+    input, which keeps it cheap).
+
+    Parameters
+    ----------
+    config : dict
+        A resolved configuration from :func:`merge`.
+    """
+    from numnet.cli.build import check_settings
+
+    check_types(config)
+    check_cli_rules(config)
+    check_settings(config)

@@ -54,6 +54,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from numnet.serialization import load_model
 
     model, metadata = load_model(args.model)
+    model.set_kernels(args.kernels)
     pipeline = InputPipeline(model.get_config(), metadata)
     X, y, description = _labelled_data(args, metadata)
     inputs = pipeline(X, description)

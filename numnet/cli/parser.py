@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from numnet._version import __version__
-from numnet.cli.config import TRAIN_OPTIONS, Option
+from numnet.cli.config import OPTIONS_BY_KEY, TRAIN_OPTIONS, Option
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -76,6 +76,14 @@ def _add_train_option(parser: argparse.ArgumentParser, option: Option) -> None:
     parser.add_argument(option.flag, **kwargs)
 
 
+def _add_kernels(parser: argparse.ArgumentParser) -> None:
+    """``--kernels`` of evaluate and predict: the same choices and help as ``numnet train``'s."""
+    option = OPTIONS_BY_KEY["kernels"]
+    parser.add_argument(
+        option.flag, choices=option.choices, default=option.default, help=option.help
+    )
+
+
 def _add_debug(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", help="show the full traceback of errors")
 
@@ -142,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="where to write confusion_matrix.png/.csv (default: MODEL's directory/evaluate)",
     )
+    _add_kernels(evaluate)
     _add_debug(evaluate)
 
     predict = commands.add_parser(
@@ -166,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--batch-size", type=int, default=1000, metavar="B", help="images per forward pass"
     )
+    _add_kernels(predict)
     _add_debug(predict)
 
     gradcheck = commands.add_parser(

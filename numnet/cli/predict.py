@@ -30,6 +30,7 @@ def run_predict(args: argparse.Namespace) -> int:
             "create it first or choose another --output"
         )
     model, metadata = load_model(args.model)
+    model.set_kernels(args.kernels)
     pipeline = InputPipeline(model.get_config(), metadata)
     X, labels = read_images(args.input)
     inputs = pipeline(X, str(args.input))

@@ -5,7 +5,9 @@ stored in its checkpoint ``DIR/last.npz`` (or, for a run killed before its first
 ``DIR/config.json``: it then starts again from scratch); flags (or a config file) may only change
 the settings that do not alter the model, its data or its optimiser
 (:data:`~numnet.cli.config.FIXED_ON_RESUME` lists the others). ``--epochs`` may be raised. A run
-killed after its last epoch but before its final files resumes by writing them.
+killed after its last epoch but before its final files resumes by writing them. Settings of one
+invocation (:data:`~numnet.cli.config.NOT_STORED`, such as ``--kernels``) are never taken from the
+stored run: they are the flag's value, or the default.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from numnet.cli.build import DEFAULT_HIDDEN_DIMS
-from numnet.cli.config import FIXED_ON_RESUME, OPTIONS_BY_KEY, defaults, load_toml, merge, validate
+from numnet.cli.config import (
+    FIXED_ON_RESUME,
+    NOT_STORED,
+    OPTIONS_BY_KEY,
+    defaults,
+    load_toml,
+    merge,
+    validate,
+)
 from numnet.cli.rundir import CONFIG_FILE
 from numnet.errors import ConfigError, ModelFileError
 
@@ -141,7 +151,8 @@ def resume_config(
         ``--out-dir`` is not ``run_dir``, or ``--epochs`` is below ``epochs_done``.
     """
     config = defaults()
-    config.update({key: value for key, value in stored.items() if key in OPTIONS_BY_KEY})
+    kept = set(OPTIONS_BY_KEY) - set(NOT_STORED)
+    config.update({key: value for key, value in stored.items() if key in kept})
     changed = [
         OPTIONS_BY_KEY[key].flag
         for key in FIXED_ON_RESUME

@@ -28,11 +28,12 @@ from numnet.cli import EXIT_INTERRUPTED
 from numnet.cli.build import (
     TrainingData,
     blank_image,
-    build_model,
     build_optimizer,
+    model_for_data,
     prepare_data,
 )
 from numnet.cli.callbacks import EpochLog, RunCheckpoint
+from numnet.cli.config import NOT_STORED
 from numnet.cli.report import have_matplotlib, write_confusion_matrix
 from numnet.cli.resolve import LAST_CHECKPOINT, fresh_config, is_finished_run, resumed_config
 from numnet.cli.rundir import next_run_dir, prepare_run_dir, remove_if_empty, write_text_atomic
@@ -110,11 +111,12 @@ def _train(config: dict[str, Any], run_dir: Path, epochs_done: int) -> int:
     plots = have_matplotlib()
     started = time.perf_counter()
     data = prepare_data(config)
-    model = build_model(config, data.image_shape, data.num_classes)
+    model = model_for_data(config, data)
     steps_per_epoch = math.ceil(len(data.y_train) / config["batch_size"])
     optimizer = build_optimizer(config, steps_per_epoch)
     write_text_atomic(run_dir / "config.json", json.dumps(config, indent=2, sort_keys=True) + "\n")
-    metadata = {**data.metadata, "train_config": config}
+    stored = {key: value for key, value in config.items() if key not in NOT_STORED}
+    metadata = {**data.metadata, "train_config": stored}
     augment = None
     if config["augment"]:
         shift = max(1, data.image_shape[-1] // 14)

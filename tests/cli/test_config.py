@@ -123,3 +123,56 @@ def test_validate_accepts_edge_values():
     config = defaults()
     config.update(dropout=1.0, val_fraction=0.0, max_train_samples=1, epochs=1, batch_size=1)
     validate(config)
+
+
+def test_choices_are_the_librarys_names():
+    """The parser's choices (kept here so that ``--help`` needs no NumPy) match the library's."""
+    from numnet.cli import config
+    from numnet.kernels.plan import MODES
+    from numnet.optim import OPTIMIZERS
+    from numnet.optim.schedules import SCHEDULE_NAMES
+
+    assert config.OPTIMIZERS == tuple(OPTIMIZERS)
+    assert config.SCHEDULES == tuple(SCHEDULE_NAMES)
+    assert set(config.KERNELS) == set(MODES)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("dropout", 1.5, "dropout_keep_ratio"),  # FullyConnectedNet
+        ("lr", 0.0, "learning rate"),  # the optimizer
+        ("batch_size", 0, "batch_size must be"),  # the Solver
+    ],
+)
+def test_ranges_are_judged_by_the_constructors(key, value, words):
+    """The message is the constructor's own, after the flag and the value as given."""
+    config = defaults()
+    config[key] = value
+    with pytest.raises(ConfigError) as info:
+        validate(config)
+    flag = "--" + key.replace("_", "-")
+    assert str(info.value).startswith(f"{flag} {value}: {words}")
+
+
+@pytest.mark.parametrize(
+    ("changes", "flag"),
+    [
+        ({"model": "mlp", "conv_channels": [8, 0]}, "--conv-channels"),
+        ({"optimizer": "adam", "momentum": 1.5}, "--momentum"),
+    ],
+)
+def test_settings_the_chosen_model_ignores_are_still_judged(changes, flag):
+    config = defaults()
+    config.update(changes)
+    with pytest.raises(ConfigError) as info:
+        validate(config)
+    assert str(info.value).startswith(flag + " ")
+
+
+def test_a_message_naming_no_known_parameter_is_passed_on_unchanged():
+    from numnet.cli.build import flag_error
+
+    error = flag_error(ConfigError("something\n  odd happened"), defaults())
+    assert isinstance(error, ConfigError)
+    assert str(error) == "something odd happened"
