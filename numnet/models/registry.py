@@ -1,4 +1,9 @@
-"""``build_model(config)``: rebuild a model from the dict its ``get_config()`` returned."""
+"""``build_model(config)``: the one place a model is built from a config dict.
+
+A model file stores ``model.get_config()`` and :func:`numnet.load` rebuilds the model from it; the
+command line describes the model its flags ask for in the same form
+(:func:`numnet.cli.build.model_config`) and builds it here too.
+"""
 
 from __future__ import annotations
 

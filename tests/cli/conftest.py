@@ -7,7 +7,7 @@ import pytest
 
 from numnet.cli import main
 
-# A run that takes well under a second: 300 digits, one small hidden layer.
+# A tiny run: 300 digits, one small hidden layer.
 TINY = ["--max-train-samples", "300", "--hidden-dims", "16", "--batch-size", "32", "--quiet"]
 
 
