@@ -3,14 +3,13 @@
 ``eval_numerical_gradient``, ``eval_numerical_gradient_array`` and ``rel_error`` match the
 assignment's helpers (central differences). :func:`check_layer` compares every gradient a backward
 returns with central differences under a random upstream gradient, and
-:func:`gradcheck_all_layers` runs it on a small built-in case for each public layer (the
-``numnet gradcheck`` command).
+:func:`gradcheck_all_layers` runs it on every row of the layer table (:mod:`numnet.layer_table`:
+each public layer and each registered fast kernel), the ``numnet gradcheck`` command.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -213,117 +212,31 @@ def check_layer(
     return errors
 
 
-def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Standard-normal values pushed at least 0.1 away from 0 (the ReLU kink)."""
-    u = rng.standard_normal(shape)
-    return np.sign(u) * (0.1 + np.abs(u))
-
-
-def _distinct(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Values at least 0.1 apart (no ties for max pooling), in random order."""
-    return rng.permutation(int(np.prod(shape))).reshape(shape) * 0.1 + rng.uniform(0, 0.01, shape)
-
-
-def _svm_scores(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Scores whose hinge margins all stay at least 1e-3 away from their kink at 0."""
-    y = rng.integers(4, size=5)
-    while True:
-        x = rng.standard_normal((5, 4))
-        margins = x - x[np.arange(5), y][:, None] + 1
-        margins[np.arange(5), y] = 1
-        if np.min(np.abs(margins)) > 1e-3:
-            return x, y
-
-
-def _builtin_cases() -> list[
-    tuple[str, Callable, Callable | None, Callable, tuple[int, ...], float]
-]:
-    """``(name, forward, backward, make_args(rng), grad_args, tol)`` for every public layer."""
-    from numnet import layers as L  # noqa: PLC0415  (lazy: keeps `import numnet.gradcheck` light)
-
-    def normal(rng: np.random.Generator, *shape: int) -> np.ndarray:
-        return rng.standard_normal(shape)
-
-    conv_param = {"stride": 2, "pad": 1}
-    pool_param = {"pool_height": 2, "pool_width": 2, "stride": 1}
-    return [
-        ("affine", L.affine_forward, L.affine_backward,
-         lambda r: (normal(r, 3, 2, 3), normal(r, 6, 4), normal(r, 4)), (0, 1, 2), 1e-7),
-        ("relu", L.relu_forward, L.relu_backward,
-         lambda r: (_away_from_zero(r, (4, 5)),), (0,), 1e-7),
-        ("leaky_relu", L.leaky_relu_forward, L.leaky_relu_backward,
-         lambda r: (_away_from_zero(r, (4, 5)), 0.1), (0,), 1e-7),
-        ("tanh", L.tanh_forward, L.tanh_backward, lambda r: (normal(r, 4, 5),), (0,), 1e-7),
-        ("sigmoid", L.sigmoid_forward, L.sigmoid_backward,
-         lambda r: (normal(r, 4, 5),), (0,), 1e-7),
-        ("dropout", L.dropout_forward, L.dropout_backward,
-         lambda r: (normal(r, 4, 5), {"p": 0.6, "mode": "train", "seed": 7}), (0,), 1e-7),
-        ("batchnorm", L.batchnorm_forward, L.batchnorm_backward,
-         lambda r: (normal(r, 6, 4), normal(r, 4), normal(r, 4), {"mode": "train"}),
-         (0, 1, 2), 1e-5),
-        ("spatial_batchnorm", L.spatial_batchnorm_forward, L.spatial_batchnorm_backward,
-         lambda r: (normal(r, 2, 3, 3, 2), normal(r, 3), normal(r, 3), {"mode": "train"}),
-         (0, 1, 2), 1e-5),
-        ("layernorm", L.layernorm_forward, L.layernorm_backward,
-         lambda r: (normal(r, 4, 6), normal(r, 6), normal(r, 6), {}), (0, 1, 2), 1e-5),
-        ("spatial_groupnorm", L.spatial_groupnorm_forward, L.spatial_groupnorm_backward,
-         lambda r: (normal(r, 2, 4, 2, 3), normal(r, 1, 4, 1, 1), normal(r, 1, 4, 1, 1), 2, {}),
-         (0, 1, 2), 1e-5),
-        ("conv", L.conv_forward, L.conv_backward,
-         lambda r: (normal(r, 2, 2, 5, 5), normal(r, 3, 2, 3, 3), normal(r, 3), conv_param),
-         (0, 1, 2), 1e-7),
-        ("conv (winograd, nn.Conv2d's 3x3 stride-1 path)", _winograd_nchw_forward,
-         _winograd_nchw_backward,
-         lambda r: (normal(r, 2, 2, 5, 4), normal(r, 3, 2, 3, 3), normal(r, 3),
-                    {"stride": 1, "pad": 1}), (0, 1, 2),
-         1e-7),
-        ("max_pool", L.max_pool_forward, L.max_pool_backward,
-         lambda r: (_distinct(r, (2, 2, 4, 4)), pool_param), (0,), 1e-7),
-        ("avg_pool", L.avg_pool_forward, L.avg_pool_backward,
-         lambda r: (normal(r, 2, 2, 4, 4), pool_param), (0,), 1e-7),
-        ("softmax_loss", L.softmax_loss, None,
-         lambda r: (normal(r, 5, 4), r.integers(4, size=5)), (0,), 1e-5),
-        ("softmax_loss (label smoothing 0.1)", partial(L.softmax_loss, label_smoothing=0.1),
-         None, lambda r: (normal(r, 5, 4), r.integers(4, size=5)), (0,), 1e-5),
-        ("svm_loss", L.svm_loss, None, _svm_scores, (0,), 1e-5),
-    ]  # fmt: skip
-
-
-def _winograd_nchw_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: dict) -> tuple:
-    """The Winograd convolution kernel called like ``conv_forward`` (3x3 filters, stride 1).
-
-    Also the layer table's adapter (``tests/functional/cases_spatial.py``).
-    """
-    from numnet.kernels.conv_winograd import winograd_forward  # noqa: PLC0415
-
-    out, cache = winograd_forward(x.transpose(0, 2, 3, 1), w, b, conv_param["pad"])
-    return np.ascontiguousarray(out.transpose(0, 3, 1, 2)), cache
-
-
-def _winograd_nchw_backward(dout: np.ndarray, cache: tuple) -> tuple:
-    from numnet.kernels.conv_winograd import winograd_backward  # noqa: PLC0415
-
-    dx, dw, db = winograd_backward(np.ascontiguousarray(dout.transpose(0, 2, 3, 1)), cache)
-    return np.ascontiguousarray(dx.transpose(0, 3, 1, 2)), dw, db
-
-
 def gradcheck_all_layers(seed: int = 0) -> list[tuple[str, float, float, bool]]:
-    """Check every public layer's backward on a small built-in float64 case.
+    """Check the gradients of every row of the layer table by central differences (float64).
+
+    The rows (:data:`numnet.layer_table.ROWS`) are every public layer of :mod:`numnet.layers` on
+    several input settings, and every registered fast kernel on inputs that fit it: a kernel's
+    backward is checked against the numbers, not only against the reference.
 
     Parameters
     ----------
     seed : int
-        Seeds the inputs and upstream gradients.
+        Seeds the inputs (their shapes too) and the upstream gradients.
 
     Returns
     -------
     list of tuple
-        ``(name, max_rel_error, tol, passed)`` per layer, ``passed = max_rel_error < tol``.
+        ``(name, max_rel_error, tol, passed)`` per row, ``passed = max_rel_error < tol``; the name
+        is the layer or kernel, and the row's variant in parentheses: ``"conv (3x3-stride1-pad1)"``.
     """
+    from numnet.layer_table import ROWS, row_rng  # noqa: PLC0415  (keeps this module light)
+
     results = []
-    for name, forward, backward, make_args, grad_args, tol in _builtin_cases():
-        rng = np.random.default_rng(seed)
-        errors = check_layer(forward, backward, make_args(rng), grad_args, rng=rng)
+    for case in ROWS:
+        rng = row_rng(case, seed)
+        args = case.make_args(rng)
+        errors = check_layer(case.forward, case.backward, args, case.grad_args, rng, h=case.h)
         worst = max(errors.values())
-        results.append((name, worst, tol, bool(worst < tol)))
+        results.append((case.name, worst, case.tol, bool(worst < case.tol)))
     return results

@@ -88,16 +88,39 @@ def test_check_layer_on_a_loss():
     assert check_layer(broken, None, args, (0,))[0] > 0.1
 
 
-def test_gradcheck_all_layers_covers_every_public_layer_and_passes():
+def test_gradcheck_all_layers_runs_every_row_of_the_layer_table_and_passes():
+    from numnet.kernels.registry import KERNELS
+    from numnet.layer_table import ROWS
+
     results = gradcheck_all_layers()
     names = [name for name, *_ in results]
-    public = [
+    assert names == [case.name for case in ROWS]
+    # every reference layer and every registered kernel, named first, variant in parentheses
+    heads = {name.split(" (")[0] for name in names}
+    public = {
         n.removesuffix("_forward")
         for n in numnet.layers.__all__
-        if n.endswith(("_forward", "_loss"))  # aliases end in _naive / _fast
-    ]
-    # every public layer once, plus variants named "<layer> (<what differs>)"
-    assert sorted({name.split(" (")[0] for name in names}) == sorted(public)
-    assert "conv (winograd, nn.Conv2d's 3x3 stride-1 path)" in names
+        if n.endswith(("_forward", "_loss"))  # *_naive / *_fast are variants of a layer's rows
+    }
+    assert public | set(KERNELS) == heads
+    assert "conv (naive-3x3-stride1-pad1)" in names
+    assert "conv2d.winograd (3x3-stride1-pad1)" in names
     for name, error, tol, passed in results:
         assert passed and error < tol, f"{name}: relative error {error:.3g} >= {tol:g}"
+
+
+def test_gradcheck_all_layers_catches_a_wrong_kernel(monkeypatch):
+    """A kernel's backward is checked against the numbers, not only against the reference."""
+    import dataclasses
+
+    import numnet.layer_table as table
+
+    row = next(case for case in table.ROWS if case.kernel == "linear.gemm")
+
+    def wrong_backward(dout, cache):
+        dx, dw, db = row.backward(dout, cache)
+        return dx, dw, 2 * db
+
+    monkeypatch.setattr(table, "ROWS", [dataclasses.replace(row, backward=wrong_backward)])
+    [(name, error, tol, passed)] = gradcheck_all_layers()
+    assert name == row.name and not passed and error > 0.1

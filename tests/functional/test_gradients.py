@@ -1,26 +1,19 @@
-"""Float64 central-difference check of every backward in the layer table."""
+"""Float64 central-difference check of every backward in the layer table, kernels included."""
 
 from __future__ import annotations
 
-import zlib
-
-import numpy as np
 import pytest
 
 from numnet.gradcheck import check_layer
-from tests.functional.cases import CASES
+from numnet.layer_table import ROWS, row_rng
 
 
-def _seed(case_id: str, trial: int) -> int:
-    return zlib.crc32(case_id.encode()) + 7919 * trial
-
-
-@pytest.mark.parametrize("trial", [0, 1])
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("trial", [1, 2])
+@pytest.mark.parametrize("case", ROWS, ids=[c.id for c in ROWS])
 def test_backward_matches_central_differences(case, trial):
-    rng = np.random.default_rng(_seed(case.id, trial))
+    rng = row_rng(case, trial)  # seed 0 is `numnet gradcheck`'s
     args = case.make_args(rng)
-    errors = check_layer(case.forward, case.backward, args, case.grad_args, rng=rng)
+    errors = check_layer(case.forward, case.backward, args, case.grad_args, rng=rng, h=case.h)
     assert set(errors) == set(case.grad_args)
     worst = max(errors, key=errors.get)
     assert errors[worst] < case.tol, (

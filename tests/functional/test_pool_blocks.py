@@ -99,82 +99,61 @@ def test_winograd_blocks_hold_the_same_outputs_and_gradients(pad):
         np.testing.assert_allclose(g, e, rtol=1e-11, atol=1e-11)
 
 
-@pytest.mark.parametrize("algorithm", ["im2col", "winograd"])
-def test_convnet_blocks_give_the_same_loss_and_gradients(algorithm):
+def _convnet(algorithm: str, normalization: str | None, kernels: str):
     from numnet.models import ConvNet
 
-    rng = np.random.default_rng(0)
-    X, y = rng.standard_normal((4, 1, 8, 8)), rng.integers(0, 3, 4)
-
-    def make():
-        model = ConvNet(
-            (1, 8, 8), (3, 4), hidden_dims=(5,), num_classes=3, dtype=np.float64, seed=1
-        )
-        model.net.layers[3].algorithm = algorithm
-        return model
-
-    blocked, plain = make(), make()
-    first = blocked.net.layers[0]
-    assert first.pool_blocks_out and blocked.net.layers[3].pool_blocks_out
-    pools = [blocked.net.layers[1], blocked.net.layers[4]]
-    assert all(pool.input_grad_in_place for pool in pools)
-    plain.net.layers[0].pool_blocks_out = plain.net.layers[3].pool_blocks_out = False
-    loss, grads = blocked.loss(X, y)
-    loss_plain, grads_plain = plain.loss(X, y)
-    assert loss == pytest.approx(loss_plain, rel=1e-12)
-    for name in grads_plain:
-        np.testing.assert_allclose(grads[name], grads_plain[name], rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(blocked.loss(X), plain.loss(X), rtol=1e-12)
-    # the whole chain back to the input goes through the blocks too
-    blocked.net.forward(blocked._prepare_input(X), train=True)
-    plain.net.forward(plain._prepare_input(X), train=True)
-    dscores = rng.standard_normal((4, 3))
-    np.testing.assert_allclose(
-        blocked.net.backward(dscores.copy()), plain.net.backward(dscores.copy()), rtol=1e-10
+    model = ConvNet(
+        (1, 8, 8),
+        (3, 4),
+        hidden_dims=(5,),
+        num_classes=3,
+        normalization=normalization,
+        dtype=np.float64,
+        seed=1,
+        kernels=kernels,
     )
+    conv2 = [layer for layer in model.net.layers if type(layer).__name__ == "Conv2d"][1]
+    conv2.algorithm = algorithm
+    model.set_kernels(kernels)  # plan again with the second convolution's algorithm
+    return model
 
 
 @pytest.mark.parametrize("normalization", [None, "batchnorm"])
-def test_convnet_pools_write_their_input_gradient_over_the_blocks(normalization):
-    """The pool's input gradient takes the place of its input (the conv or batch norm output),
-    and the step's results are exactly those of a pool with a buffer of its own."""
-    from numnet.models import ConvNet
+@pytest.mark.parametrize("algorithm", ["im2col", "winograd"])
+def test_convnet_blocks_give_the_reference_loss_and_gradients(algorithm, normalization):
+    """Both convolutions hand their pools blocks; the pools write their input gradients over
+    them; loss, every parameter gradient and the input gradient are the reference network's."""
     from numnet.nn import MaxPool2d
 
-    rng = np.random.default_rng(5)
-    X, y = rng.standard_normal((3, 1, 8, 8)), rng.integers(0, 3, 3)
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((4, 1, 8, 8)), rng.integers(0, 3, 4)
+    blocked = _convnet(algorithm, normalization, "fast")
+    reference = _convnet(algorithm, normalization, "reference")
+    layers = blocked.net.layers
+    kernels = [layer.plan.kernel for layer in layers]
+    conv_kernel = "conv2d.winograd" if algorithm == "winograd" else "conv2d.im2col"
+    assert kernels.count("maxpool2d.blocks") == 2 and conv_kernel in kernels
+    pools = [index for index, layer in enumerate(layers) if isinstance(layer, MaxPool2d)]
+    assert all(layers[i].plan.grad_into_input for i in pools)
 
-    def make():
-        return ConvNet(
-            (1, 8, 8),
-            (3, 4),
-            hidden_dims=(5,),
-            num_classes=3,
-            normalization=normalization,
-            dtype=np.float64,
-            seed=2,
-        )
+    loss, grads = blocked.loss(X, y)
+    loss_reference, grads_reference = reference.loss(X, y)
+    assert loss == pytest.approx(loss_reference, rel=1e-12)
+    for name in grads_reference:
+        np.testing.assert_allclose(grads[name], grads_reference[name], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(blocked.loss(X), reference.loss(X), rtol=1e-12)
 
-    in_place, separate = make(), make()
-    pools = [layer for layer in separate.net.layers if isinstance(layer, MaxPool2d)]
-    for pool in pools:
-        pool.input_grad_in_place = False
-    loss, grads = in_place.loss(X, y)
-    loss_separate, grads_separate = separate.loss(X, y)
-    assert loss == loss_separate
-    for name in grads_separate:
-        np.testing.assert_array_equal(grads[name], grads_separate[name])
-
-    layers = in_place.net.layers
-    inputs, outputs = [], []
-    h = in_place._prepare_input(X)
+    # the whole chain back to the input, the pools writing over the blocks they were given
+    inputs = []
+    h = blocked._prepare_input(X)
     for layer in layers:
         inputs.append(h)
         h = layer.forward(h, train=True)
-    d = rng.standard_normal(h.shape)
-    for index in range(len(layers) - 1, 0, -1):
+    reference.net.forward(reference._prepare_input(X), train=True)
+    dscores = rng.standard_normal((4, 3))
+    d = dscores.copy()  # a kernel's backward may write over its dout
+    for index in range(len(layers) - 1, -1, -1):
         d = layers[index].backward(d)
-        outputs.append((index, d))
-    for index, dx in outputs:
-        if isinstance(layers[index], MaxPool2d):
-            assert dx is inputs[index]  # written over the blocks it was given
+        if index in pools:
+            assert d is inputs[index]
+    np.testing.assert_allclose(d, reference.net.backward(dscores.copy()), rtol=1e-10, atol=1e-12)
