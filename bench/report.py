@@ -139,7 +139,7 @@ def format_report(result: dict[str, Any]) -> str:
             f"{floor['seconds_at_skinny_rate']:.3f} s at the skinny rate"
         )
     lines += ["", *workload_table(result["workloads"])]
-    cold = result["workloads"].get("cnn_cold_start")
+    cold = result.get("cold_start")
     if cold:
         lines += ["", f"cnn_cold_start: {cold['description']}", cold_start_table(cold)]
     for name, workload in result["workloads"].items():
@@ -196,7 +196,7 @@ def with_int_batches(cold: dict[str, Any]) -> dict[str, Any]:
 
 
 def cold_start_table(cold: dict[str, Any]) -> str:
-    """The ``cnn_cold_start`` entry as :mod:`bench.cold_start` prints it."""
+    """The ``cold_start`` entry as :mod:`bench.cold_start` prints it."""
     from bench import cold_start
 
     return cold_start.format_table(with_int_batches(cold))
@@ -242,7 +242,7 @@ def markdown_table(result: dict[str, Any]) -> str:
             target,
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    cold = result["workloads"].get("cnn_cold_start")
+    cold = result.get("cold_start")
     if cold:
         ratios = with_int_batches(cold)["ratios"]
         for batch in cold["batch_sizes"]:

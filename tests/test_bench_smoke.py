@@ -68,7 +68,7 @@ def test_quick_run_top_level(quick_result: dict) -> None:
 
 def test_quick_run_timed_workloads(quick_result: dict) -> None:
     workloads = quick_result["workloads"]
-    assert list(workloads) == list(run.ALL_WORKLOADS)
+    assert list(workloads) == [name for name in run.ALL_WORKLOADS if name != "cnn_cold_start"]
     for name in run.TIMED_WORKLOADS:
         workload = workloads[name]
         assert workload["higher_is_better"] == (workload["unit"] == "images/s")
@@ -113,7 +113,7 @@ def test_quick_run_times_inference_on_the_held_models(quick_result: dict) -> Non
 
 
 def test_quick_run_cold_start(quick_result: dict) -> None:
-    cold = quick_result["workloads"]["cnn_cold_start"]
+    cold = quick_result["cold_start"]
     assert cold["batch_sizes"] == [1, 64] and cold["modes"] == ["infer"]
     assert cold["target"] > 1 and cold["higher_is_better"] is False
     for batch in ("1", "64"):  # JSON object keys
