@@ -21,17 +21,6 @@ def test_every_public_forward_backward_and_loss_has_a_row():
     assert not missing, f"numnet.layers functions with no row in numnet.layer_table: {missing}"
 
 
-def test_every_public_function_is_a_forward_backward_or_loss():
-    # the coverage test above reads names by role; a new kind of name needs a look here
-    odd = [
-        name
-        for name in _public_functions()
-        if not name.endswith(("_loss", "_naive", "_fast", "_alt"))
-        and not name.endswith(("_forward", "_backward"))
-    ]
-    assert not odd, odd
-
-
 def test_every_registered_kernel_has_rows_in_float32_and_float64():
     assert KERNELS, "numnet.kernels.catalog registered no kernel"
     dtypes = {name: set() for name in KERNELS}
