@@ -1,5 +1,5 @@
 """The fast kernels' special paths against the reference: bias-column im2col with both
-copy strategies, col2im without a padded buffer, mask-routed max pooling, flat momentum."""
+copy strategies, col2im without a padded buffer, mask-routed max pooling, fused flat momentum."""
 
 import numpy as np
 import pytest
@@ -8,6 +8,7 @@ from numnet import optim
 from numnet.functional.conv import conv_backward, conv_forward
 from numnet.kernels.batchnorm_rows import batchnorm_rows_backward, batchnorm_rows_forward
 from numnet.kernels.conv_im2col import conv_nhwc_backward, conv_nhwc_forward
+from numnet.kernels.flat_update import flat_update
 from numnet.kernels.pool_nhwc import max_pool_nhwc_backward, max_pool_nhwc_forward
 from numnet.kernels.workspace import Workspace
 from numnet.models import ConvNet
@@ -134,24 +135,24 @@ def test_row_batchnorm_kernel_keeps_float32():
 
 
 @pytest.mark.parametrize("nesterov", [False, True])
-def test_flat_momentum_equals_per_array_momentum(nesterov):
+def test_fused_flat_momentum_on_a_model_equals_the_pure_transformation(nesterov):
     model = ConvNet(
         input_dim=(1, 6, 6), conv_channels=(2,), hidden_dims=(5,), num_classes=3, seed=0
     )
     rng = np.random.default_rng(1)
     opt = optim.SGD(0.1, momentum=0.9, nesterov=nesterov)
-    flat_state = opt.init(model.params)
-    assert flat_state["0/momentum/W1"].base is not None  # views of one flat buffer
-    plain_state = {k: np.array(v) for k, v in flat_state.items()}  # separate arrays
-    plain_params = {k: v.copy() for k, v in model.params.items()}
+    fused = flat_update(opt)
+    assert fused is not None
+    fused_state = opt.init(model.params)
+    pure_state = opt.init(model.params)
+    pure_params = {k: v.copy() for k, v in model.params.items()}
     for _ in range(3):
         X, y = rng.standard_normal((4, 1, 6, 6)), rng.integers(0, 3, 4)
         _, grads = model.loss(X, y)
-        plain_grads = {k: v.copy() for k, v in grads.items()}
-        updates, flat_state = opt.update(grads, flat_state, model.params)
-        assert updates.flat_buffer() is not None  # the flat path kept the gradients flat
-        optim.apply_updates(model.params, updates)
-        plain_updates, plain_state = opt.update(plain_grads, plain_state, plain_params)
-        optim.apply_updates(plain_params, plain_updates)
-        for name, value in plain_params.items():
+        assert grads.flat_buffer() is not None
+        pure_grads = {k: v.copy() for k, v in grads.items()}
+        assert fused.step(model.params, grads, fused_state)
+        updates, pure_state = opt.update(pure_grads, pure_state, pure_params)
+        optim.apply_updates(pure_params, updates)
+        for name, value in pure_params.items():
             np.testing.assert_allclose(model.params[name], value, rtol=1e-6, atol=1e-7)
