@@ -24,3 +24,15 @@ def pytest_runtest_makereport(item, call):
     ):
         report.outcome = "failed"
         report.longrepr = f"integration test skipped but NUMNET_REQUIRE_DATA=1: {report.longrepr}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _torch_on_one_thread():
+    """PyTorch oracles run single-threaded: their float64 calls on tiny arrays are many times
+    slower with two threads on a shared 2-core machine, and one thread changes no result."""
+    import sys
+
+    torch = sys.modules.get("torch")  # imported at collection by the parity tests, if at all
+    if torch is not None:
+        torch.set_num_threads(1)
+    yield
