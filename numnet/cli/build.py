@@ -266,7 +266,9 @@ def check_settings(config: dict[str, Any]) -> None:
         model = build_model(model_config(config, image_shape, PLACEHOLDER_CLASSES))
         model.set_kernels(config["kernels"])
         if config["model"] != "cnn":
-            ConvNet(cnn_input, config["conv_channels"], hidden_dims=[], num_classes=2)
+            ConvNet(
+                cnn_input, config["conv_channels"], hidden_dims=[], num_classes=PLACEHOLDER_CLASSES
+            )
         optimizer = build_optimizer(config, steps_per_epoch=1)
         if config["optimizer"] not in MOMENTUM_OPTIMIZERS:
             SGD(config["lr"], momentum=config["momentum"])
