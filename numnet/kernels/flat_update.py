@@ -24,7 +24,7 @@ checkpoint written by one resumes on the other.
 Contract of :meth:`FlatUpdate.step`: the gradients are only read; the parameters and the state
 dict (its arrays and its ``count`` entries) are updated in place. State arrays that are not the
 kernel's own flat views (a fresh ``tx.init`` state, a restored checkpoint, a state the pure path
-returned) are copied into its buffers first and replaced by views in the dict.
+returned) are first copied into new flat buffers, which replace them in the dict.
 """
 
 from __future__ import annotations
@@ -107,15 +107,19 @@ class FlatUpdate:
 
     Notes
     -----
-    Buffers are allocated for the first flat layout :meth:`step` sees and again whenever the
-    layout changes.
+    The scratch arrays are allocated for the first flat layout :meth:`step` sees, and again when
+    the layout changes. State buffers are allocated whenever a state arrives whose arrays are not
+    the kernel's current views (a fresh ``init``, a checkpoint, the pure path's output): its values
+    are copied into new flat buffers, so adopting one state never changes another.
     """
 
     def __init__(self, spec: tuple[Any, ...]) -> None:
         self.spec = tuple(spec)
         self._layout: Any = None
-        self._views: dict[str, np.ndarray] = {}  # state key -> view of a flat buffer
+        # "prefix + buffer name" (e.g. "1/m") -> its state keys ("1/m/W1", ...) in layout order
+        self._groups: dict[str, tuple[str, ...]] = {}
         self._flat: dict[str, np.ndarray] = {}  # "prefix + buffer name" -> flat buffer
+        self._views: dict[str, np.ndarray] = {}  # state key -> view of a flat buffer
         self._work: np.ndarray | None = None
         self._tmp: np.ndarray | None = None
         self._scalar_keys = tuple(
@@ -123,34 +127,39 @@ class FlatUpdate:
         )
 
     def _bind(self, layout: Any) -> None:
-        """Allocate the flat state buffers and scratch arrays for ``layout``."""
+        """Allocate the scratch arrays for ``layout`` and forget the old state buffers."""
         size, dtype = (layout.size,), layout.dtype
-        self._views, self._flat = {}, {}
-        for stage in self.spec:
-            for buffer in _BUFFERS[stage.kind]:
-                flat = huge_pages.zeros(size, dtype)
-                self._flat[stage.prefix + buffer] = flat
-                for name, view in layout.views(flat).items():
-                    self._views[f"{stage.prefix}{buffer}/{name}"] = view
+        self._groups = {
+            stage.prefix + buffer: tuple(f"{stage.prefix}{buffer}/{name}" for name in layout.names)
+            for stage in self.spec
+            for buffer in _BUFFERS[stage.kind]
+        }
+        self._flat, self._views = {}, {}
         self._work = huge_pages.empty(size, dtype)
         needs_tmp = any(s.kind in _NEEDS_TMP or s.hyper.get("nesterov") for s in self.spec)
         self._tmp = huge_pages.empty(size, dtype) if needs_tmp else None
         self._layout = layout
 
     def _adopt(self, state: MutableMapping[str, Any]) -> None:
-        """Make every buffer entry of ``state`` one of this kernel's views (copying its values)."""
-        for key, view in self._views.items():
-            current = _entry(state, key)
-            if current is view:
+        """Make every buffer entry of ``state`` a view of one of this kernel's flat buffers."""
+        layout = self._layout
+        for group, keys in self._groups.items():
+            entries = [_entry(state, key) for key in keys]
+            if all(entry is self._views.get(key) for key, entry in zip(keys, entries, strict=True)):
                 continue
-            value = np.asarray(current)
-            if value.shape != view.shape:
-                raise ValueError(
-                    f"optimizer state {key!r} has shape {value.shape}, the parameter has "
-                    f"{view.shape}; restore the state of this model"
-                )
-            np.copyto(view, value)
-            state[key] = view
+            values = [np.asarray(entry) for entry in entries]
+            for key, value, shape in zip(keys, values, layout.shapes, strict=True):
+                if value.shape != shape:
+                    raise ValueError(
+                        f"optimizer state {key!r} has shape {value.shape}, the parameter has "
+                        f"{shape}; restore the state of this model"
+                    )
+            flat = huge_pages.empty((layout.size,), layout.dtype)
+            views = layout.views(flat)
+            for key, name, value in zip(keys, layout.names, values, strict=True):
+                np.copyto(views[name], value)
+                state[key] = self._views[key] = views[name]
+            self._flat[group] = flat
 
     def step(
         self,

@@ -202,3 +202,18 @@ def test_schedule_stage_and_identity_are_fused():
     for _ in range(3):
         assert fused.step(params, grads, state)
     np.testing.assert_allclose(params.flat_buffer(), start + 2.0 + 1.0 + 0.5)
+
+
+def test_adopting_a_second_state_leaves_the_first_alone():
+    opt = get_optimizer("momentum", 0.1)
+    fused = flat_update(opt)
+    params = flat_params(np.float64)
+    rng = np.random.default_rng(4)
+    first = opt.init(params)
+    assert fused.step(params, flat_grads(params.layout, rng), first)
+    kept = {k: np.array(v) for k, v in first.items() if isinstance(v, np.ndarray)}
+    second = opt.init(params)
+    assert fused.step(params, flat_grads(params.layout, rng), second)
+    for key, value in kept.items():
+        np.testing.assert_array_equal(first[key], value)
+        assert not np.shares_memory(first[key], second[key])
