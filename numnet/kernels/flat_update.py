@@ -2,8 +2,9 @@
 
 The reference is :mod:`numnet.optim`: pure transformations that loop over the parameter arrays and
 return new arrays every step. That is the clear version, and the one to check. This kernel
-computes the same numbers for a model in speed mode, where the parameters are views of one flat
-array and ``model.loss`` writes the gradients into views of another (:mod:`numnet.kernels.flat`):
+computes the same numbers for a model on its fast kernels (``kernels="fast"``, the default), whose
+parameters are views of one flat array and whose ``loss`` writes the gradients into views of
+another (:mod:`numnet.kernels.flat`):
 
 * each stage of the optimizer is one NumPy call per operation over ALL parameters, instead of one
   per array (a network has many small arrays, biases and batch-norm scales, whose per-call cost
@@ -172,7 +173,7 @@ class FlatUpdate:
         Parameters
         ----------
         params : model parameter view
-            Must expose ``flat_buffer()`` and ``flat_layout`` (a model in speed mode).
+            Must expose ``flat_buffer()`` and ``flat_layout`` (a model on its fast kernels).
         grads : FlatArrays
             The gradients ``model.loss`` returned, with the same layout. Only read.
         state : dict
