@@ -2,9 +2,10 @@
 
 A model keeps all its parameters as views into one 1-D array, and a training step writes all
 gradients into views of another, so an optimizer can update everything with one NumPy call per
-stage instead of one per array (see :func:`numnet.optim.apply_updates`). The per-name arrays stay
-ordinary ndarrays; a mapping exposes the flat array through ``flat_buffer()`` only while every
-entry is still the original view (assigning a new array to a name quietly ends the fast path).
+stage instead of one per array (the fused update, :mod:`numnet.kernels.flat_update`). The
+per-name arrays stay ordinary ndarrays; a mapping exposes the flat array through
+``flat_buffer()`` only while every entry is still the original view (assigning a new array to a
+name quietly ends the fast path).
 """
 
 from __future__ import annotations
