@@ -18,11 +18,14 @@ def scratch(workspace: Any, name: str, shape: tuple[int, ...], dtype: Any, xp: A
     return workspace.get(name, shape, dtype, xp)
 
 
-def zeroed_once(workspace: Any, name: str, shape: tuple[int, ...], dtype: Any, xp: Any) -> Any:
-    """(array, new): the workspace's buffer ``name`` (zeros when new) or fresh zeros."""
+def zeroed_once(
+    workspace: Any, name: str, shape: tuple[int, ...], dtype: Any, xp: Any, key: Any = None
+) -> Any:
+    """(array, new): the workspace's buffer ``name`` (zeros when new, see
+    :meth:`~numnet.kernels.workspace.Workspace.zeros` for ``key``) or fresh zeros."""
     if workspace is None:
         return xp.zeros(shape, dtype=dtype), True
-    return workspace.zeros(name, shape, dtype, xp)
+    return workspace.zeros(name, shape, dtype, xp, key)
 
 
 def store(value: Any, out: Any = None) -> Any:

@@ -3,13 +3,12 @@
 The same function, statistics and gradients as :func:`numnet.functional.normalization.
 batchnorm_forward` / ``batchnorm_backward`` (each of the C columns standardised over the R rows),
 written for what channel-last activations look like: very many rows (N H W of them) and few
-columns (C = 32 or 64). Two things make the textbook NumPy code slow on that shape, both measured
-on a (50176, 32) float32 matrix (2 cores):
+columns (C = 32 or 64). Two things make the textbook NumPy code slow on that shape:
 
-- ``x.sum(axis=0)`` walks the rows one 32-value inner loop at a time (0.67 ms); the column sums
-  as one BLAS product ``ones(R) @ x`` take 0.10 ms.
-- ``x - mean`` broadcasts a (C,) vector with a 32-value inner loop (0.35-0.41 ms). Seen as
-  (R / k, k C) with the vectors tiled k times, the same pass has a long inner loop.
+- ``x.sum(axis=0)`` walks the rows one C-value inner loop at a time; the column sums as one BLAS
+  product ``ones(R) @ x`` run several times faster.
+- ``x - mean`` broadcasts a (C,) vector with a C-value inner loop. Seen as (R / k, k C) with the
+  vectors tiled k times, the same pass has a long inner loop.
 
 The maths is :func:`~numnet.functional.normalization.batchnorm_backward`'s closed form::
 

@@ -79,8 +79,11 @@ def conv_nhwc_forward(
     dtype = xp.result_type(x, w, b)
     if pad_h or pad_w:
         padded_shape = (num_images, height + 2 * pad_h, width + 2 * pad_w, channels)
-        # the border is zeroed once; only the inside is written on later calls
-        x_pad, _ = zeroed_once(workspace, "x_pad", padded_shape, dtype, xp)
+        # the border is zeroed once; only the inside is written on later calls (the key: another
+        # padding of the same padded size has its border elsewhere)
+        x_pad, _ = zeroed_once(
+            workspace, "x_pad", padded_shape, dtype, xp, key=(pad_h, pad_w, height, width)
+        )
         x_pad[:, pad_h : pad_h + height, pad_w : pad_w + width, :] = x
     else:
         x_pad = x

@@ -75,22 +75,16 @@ _A_T = ((1, 1, 1, 0), (0, 1, -1, -1))
 # gradient (the sum of dY) is the sum of dM there: passes over 1/16 of M instead of the output.
 _BIAS_POINT = 4 * 1 + 1
 # The forward runs over the images in passes of about _PASS_BYTES of M (16 x tiles x F), at least
-# _MIN_PASS_IMAGES images each (the backward's input-gradient transform and scatter use the same
-# passes: -0.10 to -0.14 ms). CNN training step of the benchmark (batch 64; 32 -> 64 channels at
-# 14x14; 2 cores; interleaved, 100-120 rounds, two runs each): products and output transform in
-# one pass 11.69 / 11.65 ms, in passes of 2 MB 11.21 / 11.18 (of 8 MB 11.56 / 11.46); then the
-# patch gathering and the input transform in those passes too: 11.60 / 11.50 -> 11.25 / 11.22 ms.
-# Since the big buffers sit in 2 MiB pages (numnet.kernels.huge_pages), longer passes win (one model
-# per variant, interleaved, 60 rounds, two runs): 2 MB 11.96 / 11.90 ms, 4 MB 11.75 / 11.67,
-# 8 MB 11.72 / 11.55; and the same number of passes with the images shared out evenly (64
-# images: 32 + 32 instead of 40 + 24) 11.57, against 11.62 uneven and 11.99 for 2 MB.
+# _MIN_PASS_IMAGES images each, so that what one product writes is still in cache for the next
+# (the backward's input-gradient transform and scatter use the same passes). With the buffers in
+# 2 MiB pages (numnet.kernels.huge_pages) longer passes do better than short ones, and sharing the
+# images out evenly over the passes beats filling all but the last (``python -m bench.run``).
 _PASS_BYTES = 8 << 20
 _MIN_PASS_IMAGES = 1
 # The backward goes over the 16 Winograd points in passes of this many, so that a pass's slice of
 # dM (points x tiles x F) stays in cache between the transform that writes it and the two products
-# that read it. Same step, interleaved: all 16 at once 14.15 ms, passes of 2 13.90, of 4 13.68, of
-# 8 13.76 (machine in a slower state than above). Passes over the tiles were faster alone but
-# slower within the step.
+# that read it (passes of 4 beat 2, 8 and all 16 in the benchmark CNN's step; passes over the tiles
+# were faster alone but slower within the step).
 _POINTS_PER_PASS = 4
 
 
@@ -115,7 +109,13 @@ def winograd_filters(w: Any, g_g: Any) -> Any:
 
 
 def winograd_forward(
-    x: Any, w: Any, b: Any, pad: int, workspace: Any = None, pool_blocks: bool = False
+    x: Any,
+    w: Any,
+    b: Any,
+    pad: int,
+    workspace: Any = None,
+    pool_blocks: bool = False,
+    train: bool = True,
 ) -> tuple[Any, tuple]:
     """3x3, stride-1 convolution of channel-last ``x`` (N, H, W, C) with ``w`` (F, C, 3, 3), ``b``.
 
@@ -127,6 +127,10 @@ def winograd_forward(
     are exactly the windows of a 2x2 max pool, so the four outputs (r, s) of every tile are given
     as they come out of the output transform, block ``2 r + s`` (see
     :func:`numnet.kernels.pool_nhwc.max_pool_blocks_forward`).
+
+    With ``train=False`` the cache cannot be used for :func:`winograd_backward`: the input
+    transform V, which the backward needs whole, is then only kept one pass at a time (a buffer of
+    a pass's size instead of the batch's, which a first call at a big batch has to page in).
     """
     num_images, height, width, channels = x.shape
     num_filters = w.shape[0]
@@ -136,25 +140,28 @@ def winograd_forward(
     dtype = xp.result_type(x, w, b)
     b_b, g_g, a_a = transform_matrices(xp, np.dtype(dtype))
     # In passes over whole images, about _PASS_BYTES of M each, so that what a pass writes stays
-    # in cache for the next product: D, the 16 entries (a, c) of every tile's 4x4 input patch
-    # (zero in the padding); V = (B^T kron B^T) D (kept whole for the backward); M = V U; and
-    # Y = (A^T kron A^T) M, the 4 outputs (r, s) of every tile.
+    # in cache for the next product: the pass's images split into their parity phases; D, the 16
+    # entries (a, c) of every tile's 4x4 input patch (zero in the padding); V = (B^T kron B^T) D
+    # (kept whole for the backward when training); M = V U; and Y = (A^T kron A^T) M, the 4
+    # outputs (r, s) of every tile.
     num_tiles = num_images * tiles_h * tiles_w
     tiles_per_image = tiles_h * tiles_w
     passes = _image_passes(num_images, tiles_per_image, num_filters, dtype)
     pass_tiles = passes[0].stop * tiles_per_image  # the first pass is the longest
     patch_plan = _patch_plan(pad, tiles_h, tiles_w, height, width)
-    x_phases = _split_phases(x, workspace)
+    phase_shape = (2, 2, passes[0].stop, (height + 1) // 2, (width + 1) // 2, channels)
+    phases_buffer = scratch(workspace, "wg_x_phases", phase_shape, x.dtype, xp)
     u = winograd_filters(w.astype(dtype, copy=False), g_g)
-    v_flat = scratch(workspace, "wg_v", (16, num_tiles * channels), dtype, xp)
+    v_tiles = num_tiles if train else pass_tiles
+    v_flat = scratch(workspace, "wg_v", (16, v_tiles * channels), dtype, xp)
     y = scratch(workspace, "wg_y", (4, num_tiles * num_filters), dtype, xp)
-    v = v_flat.reshape(16, num_tiles, channels)
+    v = v_flat.reshape(16, v_tiles, channels)
     # Every pass lays its patches out as the longest one does (entry (a, c) in row 4 a + c, the
     # images of the pass from the left), so the entries that fall in the padding sit at the same
     # places in every pass and step: zeroed once when the buffer is made, never written. The
-    # name holds the geometry, as another one would have other padding places.
+    # key holds the geometry, as another one has other padding places.
     patches_buffer, _ = zeroed_once(
-        workspace, f"wg_d/pad{pad}/{height}x{width}", (16, pass_tiles * channels), dtype, xp
+        workspace, "wg_d", (16, pass_tiles * channels), dtype, xp, key=(pad, height, width)
     )
     m_buffer = scratch(workspace, "wg_m", (16 * pass_tiles * num_filters,), dtype, xp)
     for images in passes:
@@ -162,16 +169,19 @@ def winograd_forward(
         tiles = slice(images.start * tiles_per_image, images.stop * tiles_per_image)
         patches = patches_buffer[:, : count * tiles_per_image * channels]  # rows not adjacent
         patches_6d = patches.reshape(4, 4, count, tiles_h, tiles_w, channels)  # (a view)
-        _gather_patches(x_phases[:, :, images], patches_6d, patch_plan)
-        xp.matmul(b_b, patches, out=v_flat[:, tiles.start * channels : tiles.stop * channels])
+        x_phases = phases_buffer[:, :, :count]
+        _split_phases(x[images], x_phases)
+        _gather_patches(x_phases, patches_6d, patch_plan)
+        v_pass = tiles if train else slice(0, tiles.stop - tiles.start)
+        xp.matmul(b_b, patches, out=v_flat[:, v_pass.start * channels : v_pass.stop * channels])
         m = m_buffer[: 16 * count * tiles_per_image * num_filters].reshape(16, -1, num_filters)
-        xp.matmul(v[:, tiles], u, out=m)
+        xp.matmul(v[:, v_pass], u, out=m)
         m[_BIAS_POINT] += b  # every output of a tile is +1 times M at this point: adds the bias
         xp.matmul(
             a_a, m.reshape(16, -1), out=y[:, tiles.start * num_filters : tiles.stop * num_filters]
         )
     # laid out like conv_nhwc_forward's cache, so check_conv_dout reads either
-    cache = (tuple(x.shape), tuple(w.shape), v, u, (1, 1, pad, pad), workspace)
+    cache = (tuple(x.shape), tuple(w.shape), v if train else None, u, (1, 1, pad, pad), workspace)
     if pool_blocks:
         return y.reshape(4, num_images, tiles_h, tiles_w, num_filters), cache
     out_full = scratch(
@@ -191,6 +201,8 @@ def winograd_backward(
     (F, C, 3, 3), db (F,); ``dw_out``/``db_out`` are optional arrays to write them into.
     """
     x_shape, w_shape, v, u, (_, _, pad, _), workspace = cache
+    if v is None:
+        raise RuntimeError("winograd_backward needs the cache of a train=True forward")
     num_images, height, width, channels = x_shape
     num_filters = w_shape[0]
     blocked = dout.ndim == 5
@@ -223,8 +235,7 @@ def winograd_backward(
         if start <= _BIAS_POINT < start + _POINTS_PER_PASS:  # db: the sum of each tile's dY
             db = store(dm_part[_BIAS_POINT - start].sum(axis=0, dtype=dtype), db_out)
         # dU_k^T = dM_k^T V_k (F x C): BLAS splits its F rows over the cores, while V_k^T dM_k
-        # (C x F) ran on one core (alone 110 GFLOP/s instead of 175; benchmark CNN step,
-        # interleaved, two runs: 14.20 / 14.54 ms -> 13.89 / 14.24 ms, machine in a slow state)
+        # (C x F) ran on one core
         xp.matmul(dm_part.transpose(0, 2, 1), v[points], out=du_t[points])
         if need_dx:
             xp.matmul(dm_part, u_t[points], out=dv[points])
@@ -289,21 +300,18 @@ def _image_passes(
     return [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def _split_phases(x: Any, workspace: Any) -> Any:
-    """``x`` (N, H, W, C) as its four phases (2, 2, N, ceil(H/2), ceil(W/2), C): phase (p, q)
-    holds the pixels (2 i + p, 2 j + q) at (i, j) (unused corners of odd sizes left as they are).
+def _split_phases(x: Any, phases: Any) -> None:
+    """Write ``x`` (N, H, W, C) into ``phases`` (2, 2, N, ceil(H/2), ceil(W/2), C) as its four
+    parity phases: phase (p, q) holds the pixels (2 i + p, 2 j + q) at (i, j) (unused corners of
+    odd sizes left as they are).
 
     Four strided reads; the sixteen patch entries are then copied from contiguous phases.
     """
-    num_images, height, width, channels = x.shape
-    xp = get_array_module(x)
-    shape = (2, 2, num_images, (height + 1) // 2, (width + 1) // 2, channels)
-    phases = scratch(workspace, "wg_x_phases", shape, x.dtype, xp)
+    height, width = x.shape[1], x.shape[2]
     for row_phase in range(min(2, height)):
         for col_phase in range(min(2, width)):
             part = x[:, row_phase::2, col_phase::2]
             phases[row_phase, col_phase][:, : part.shape[1], : part.shape[2]] = part
-    return phases
 
 
 @functools.lru_cache(maxsize=32)
@@ -316,10 +324,8 @@ def _patch_plan(pad: int, tiles_h: int, tiles_w: int, height: int, width: int) -
     (all images, tile rows, tile columns) whose entry lies inside the image, those pixels are the
     block ``pixels`` (all images, rows, columns) of phase ``phase``. The gather copies each block
     out of its phase and the scatter adds it back. Worked out once per geometry (the same for
-    every pass and step): with tiny arrays, a pass's gather took 25 us when the slices (and the
-    padding to zero) were worked out on the fly, 14 us with a plan, 10 us without the zeroing
-    (the scatter: 36 -> 20 us); the benchmark CNN's training step (7 passes each way),
-    interleaved over three model copies: 10.79 -> 10.53 ms, 12.28 -> 12.03 with the plans.
+    every pass and step) rather than on every pass: the slices cost more Python time than the
+    copies of a small pass.
     """
     plan = []
     for a in range(4):

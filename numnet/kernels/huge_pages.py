@@ -1,22 +1,18 @@
 """Arrays in 2 MiB "huge" memory pages, for the big scratch arrays that a layer reuses every step.
 
-Why: a training step of the benchmark CNN sweeps through some 60 MB of workspace arrays (im2col
-matrices, Winograd transforms, outputs, gradients). With the usual 4 KiB pages that is ~15,000
-pages, far more than the CPU's TLB (its cache of page addresses) holds, so the elementwise passes
-and GEMMs keep stalling on page-table walks. Linux backs a memory range with 2 MiB pages when the
-range is 2 MiB-aligned and the program asks for it (``madvise(MADV_HUGEPAGE)``, "transparent huge
-pages"). NumPy asks for it only for arrays of 4 MiB and more, and then only their aligned middle;
-:func:`empty` gives the whole array aligned 2 MiB pages.
-
-Measured (CNN training step of ``python -m bench.run``, batch 64, 2 cores; three model copies per
-variant, interleaved, so that one copy's lucky or unlucky memory placement does not decide): the
-workspace in huge pages took 0.3 to 0.55 ms (3-4 %) off a 13 ms step, and the step times of the
-copies spread less (two runs: 12.61-12.72 and 12.81-12.85 ms, against 13.14-13.25 and
-12.88-13.53 ms with ordinary pages).
+Why: a training step of the benchmark CNN sweeps through tens of megabytes of workspace arrays
+(im2col matrices, Winograd transforms, outputs, gradients). With the usual 4 KiB pages that is
+thousands of pages, far more than the CPU's TLB (its cache of page addresses) holds, so the
+elementwise passes and GEMMs keep stalling on page-table walks. Linux backs a memory range with
+2 MiB pages when the range is 2 MiB-aligned and the program asks for it (``madvise(MADV_HUGEPAGE)``,
+"transparent huge pages"). NumPy asks for it only for arrays of 4 MiB and more, and then only their
+aligned middle; :func:`empty` gives the whole array aligned 2 MiB pages. Besides being faster to
+sweep, the arrays of a model then land in fewer, larger pages, so model copies differ less in how
+their memory happens to be placed (``python -m bench.run`` shows the effect on the CNN step).
 
 Where the platform has no ``MADV_HUGEPAGE`` (not Linux) or the mapping fails, :func:`empty` is
-``np.empty`` (and :func:`zeros` fills one). The memory is returned to the system when the array
-(and every view of it) is gone.
+``np.empty`` (and :func:`zeros` is ``np.zeros``). The memory is returned to the system when the
+array (and every view of it) is gone.
 """
 
 from __future__ import annotations
@@ -33,22 +29,21 @@ MIN_BYTES = 1 << 20
 _SUPPORTED = hasattr(mmap, "MADV_HUGEPAGE") and hasattr(mmap, "MAP_ANONYMOUS")
 
 
-def empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-    """Uninitialised C-contiguous array, in 2 MiB pages when it has at least ``MIN_BYTES``.
+def _mapped(shape: Any, dtype: np.dtype) -> np.ndarray | None:
+    """A new C-contiguous array on a fresh huge-page mapping, or None where that is ruled out.
 
     The array starts on a 2 MiB boundary of an anonymous memory mapping advised
-    ``MADV_HUGEPAGE`` (fresh mappings read as zeros). Small arrays, and any platform or failure
-    that rules this out, get ``np.empty(shape, dtype)``.
+    ``MADV_HUGEPAGE``. A fresh anonymous mapping reads as zeros, and its pages are only allocated
+    (and zeroed by the kernel) when first touched.
     """
-    dtype = np.dtype(dtype)
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if not _SUPPORTED or nbytes < MIN_BYTES:
-        return np.empty(shape, dtype=dtype)
+        return None
     mapped = -(-nbytes // HUGE_PAGE_BYTES) * HUGE_PAGE_BYTES + HUGE_PAGE_BYTES  # room to align
     try:
         mapping = mmap.mmap(-1, mapped, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     except OSError:
-        return np.empty(shape, dtype=dtype)
+        return None
     address = np.frombuffer(mapping, dtype=np.uint8, count=1).__array_interface__["data"][0]
     start = -address % HUGE_PAGE_BYTES
     try:
@@ -58,11 +53,26 @@ def empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     # One 1-D array straight on the mapping (which it keeps alive): its views and reshapes have
     # it as their ``base``, as views of an ``np.empty`` array have that array.
     flat = np.frombuffer(mapping, dtype=dtype, count=nbytes // dtype.itemsize, offset=start)
-    return flat if flat.shape == tuple(shape) else flat.reshape(shape)
+    return flat if flat.shape == tuple(np.atleast_1d(shape)) else flat.reshape(shape)
+
+
+def empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """Uninitialised C-contiguous array, in 2 MiB pages when it has at least ``MIN_BYTES``.
+
+    Small arrays, and any platform or failure that rules the pages out, get
+    ``np.empty(shape, dtype)``.
+    """
+    dtype = np.dtype(dtype)
+    array = _mapped(shape, dtype)
+    return np.empty(shape, dtype=dtype) if array is None else array
 
 
 def zeros(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-    """Like :func:`empty`, filled with zeros."""
-    array = empty(shape, dtype)
-    array[...] = 0
-    return array
+    """Like :func:`empty`, filled with zeros.
+
+    A fresh mapping already reads as zeros, so nothing is written: the pages are allocated when
+    the caller first writes them, not by a zero-filling pass before that.
+    """
+    dtype = np.dtype(dtype)
+    array = _mapped(shape, dtype)
+    return np.zeros(shape, dtype=dtype) if array is None else array

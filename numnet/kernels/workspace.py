@@ -1,10 +1,16 @@
 """``Workspace``: scratch arrays a layer keeps from one call to the next instead of reallocating.
 
-Fresh large arrays cost more than the arithmetic done in them (page faults on every first touch),
-so the layers of a model reuse their outputs, input gradients and big temporaries (im2col matrices,
-padded inputs) between steps. A buffer is kept per name and reallocated only when the requested
-shape or dtype changes (e.g. the short last batch of an epoch), so at most one array per name lives.
-NumPy buffers of 1 MiB and more are placed in 2 MiB memory pages (:mod:`numnet.kernels.huge_pages`).
+Fresh large arrays cost more than the arithmetic done in them (a page fault on every first touch,
+and the kernel zeroes each page it hands out), so the layers of a model reuse their outputs, input
+gradients and big temporaries (im2col matrices, padded inputs) between steps.
+
+Each name owns one block of memory. A request of another shape or dtype (a new batch size, the
+short last batch of an epoch) is served from that block when it fits, as a view of its start, so
+switching between batch sizes touches no new memory. The block is replaced by a new one when the
+request is larger, and also when it needs less than ``1 / SHRINK_BELOW`` of it, so that one big
+batch (predicting a test set at once) does not leave a model holding that much memory for good:
+at most one block per name lives. NumPy blocks of 1 MiB and more sit in 2 MiB memory pages
+(:mod:`numnet.kernels.huge_pages`).
 """
 
 from __future__ import annotations
@@ -15,12 +21,15 @@ import numpy as np
 
 from numnet.kernels import huge_pages
 
+# A block serves requests down to this fraction of its size; smaller ones get a block of their own.
+SHRINK_BELOW = 4
 
-def _new_array(shape: tuple[int, ...], dtype: Any, xp: Any, zeroed: bool = False) -> Any:
-    """A new array (uninitialised, or zeros); NumPy ones of at least 1 MiB in huge pages."""
-    if xp is np:
-        return (huge_pages.zeros if zeroed else huge_pages.empty)(shape, dtype)
-    return (xp.zeros if zeroed else xp.empty)(shape, dtype=dtype)
+
+def _nbytes(shape: tuple[int, ...], dtype: np.dtype) -> int:
+    size = 1
+    for length in shape:
+        size *= int(length)
+    return size * dtype.itemsize
 
 
 class Workspace:
@@ -28,46 +37,84 @@ class Workspace:
 
     Notes
     -----
-    A buffer handed out by :meth:`get` is overwritten by the next call with the same name: callers
-    must be done with it by then (a model's ``loss`` call is; the arrays it returns are fresh).
+    A buffer handed out by :meth:`get` is overwritten by the next call with the same name, whatever
+    its shape: callers must be done with it by then (a model's ``loss`` call is; the arrays it
+    returns are fresh).
     """
 
     def __init__(self) -> None:
-        self._arrays: dict[str, Any] = {}
+        self._arrays: dict[str, Any] = {}  # the array last handed out under each name
+        self._blocks: dict[str, Any] = {}  # its memory: a 1-D uint8 NumPy array
+        self._zero_keys: dict[str, Any] = {}  # names whose array came from zeros(): their key
 
     def get(self, name: str, shape: tuple[int, ...], dtype: Any, xp: Any = np) -> Any:
         """Return the buffer ``name`` of the given shape and dtype (uninitialised when new)."""
         array = self._arrays.get(name)
-        if array is None or array.shape != shape or array.dtype != dtype:
-            array = None
-            self._arrays.pop(name, None)  # free the old one before allocating its replacement
-            array = _new_array(shape, dtype, xp)
-            self._arrays[name] = array
+        if array is not None and array.shape == shape and array.dtype == dtype:
+            return array
+        array = self._fit(name, tuple(shape), np.dtype(dtype), xp, zeroed=False)
+        self._zero_keys.pop(name, None)
         return array
 
     def zeros(
-        self, name: str, shape: tuple[int, ...], dtype: Any, xp: Any = np
+        self, name: str, shape: tuple[int, ...], dtype: Any, xp: Any = np, key: Any = None
     ) -> tuple[Any, bool]:
         """Like :meth:`get`, but a new buffer starts at zero; also return whether it is new.
 
         Callers that overwrite the same region on every call (the inside of a zero-padded copy) only
-        need the zeros around it written once.
+        need the zeros around it written once. ``key`` (hashable) names what else decides which
+        region that is (e.g. the image size and padding): a buffer asked for with another key than
+        last time counts as new, and is zeroed again, as is memory reused from another shape.
         """
         array = self._arrays.get(name)
-        if array is not None and array.shape == shape and array.dtype == dtype:
+        if (
+            array is not None
+            and array.shape == shape
+            and array.dtype == dtype
+            and name in self._zero_keys
+            and self._zero_keys[name] == key
+        ):
             return array, False
-        self._arrays.pop(name, None)
-        array = _new_array(shape, dtype, xp, zeroed=True)
-        self._arrays[name] = array
+        array = self._fit(name, tuple(shape), np.dtype(dtype), xp, zeroed=True)
+        self._zero_keys[name] = key
         return array, True
+
+    def _fit(
+        self, name: str, shape: tuple[int, ...], dtype: np.dtype, xp: Any, zeroed: bool
+    ) -> Any:
+        """``name``'s array of this shape (zeros if ``zeroed``), on its block when it fits."""
+        if xp is not np:  # other array modules: one array per name, made anew on any change
+            self._arrays.pop(name, None)
+            array = (xp.zeros if zeroed else xp.empty)(shape, dtype=dtype)
+            self._arrays[name] = array
+            return array
+        nbytes = _nbytes(shape, dtype)
+        block = self._blocks.get(name)
+        fits = block is not None and nbytes <= block.size and nbytes * SHRINK_BELOW >= block.size
+        if not fits:
+            # free the old block (and the array on it) before making its replacement
+            self._arrays.pop(name, None)
+            self._blocks.pop(name, None)
+            block = (huge_pages.zeros if zeroed else huge_pages.empty)((max(nbytes, 1),), np.uint8)
+            self._blocks[name] = block
+        array = block[:nbytes].view(dtype).reshape(shape)
+        if zeroed and fits:
+            array[...] = 0
+        self._arrays[name] = array
+        return array
 
     def clear(self) -> None:
         """Drop every buffer (they are reallocated on demand)."""
         self._arrays.clear()
+        self._blocks.clear()
+        self._zero_keys.clear()
 
     def nbytes(self) -> int:
-        """Total size of the buffers held, in bytes."""
-        return sum(int(a.nbytes) for a in self._arrays.values())
+        """Memory held by the buffers, in bytes (a block may be larger than its current array)."""
+        held = sum(int(block.nbytes) for block in self._blocks.values())
+        return held + sum(
+            int(array.nbytes) for name, array in self._arrays.items() if name not in self._blocks
+        )
 
     def __repr__(self) -> str:
         shapes = {name: tuple(a.shape) for name, a in self._arrays.items()}
