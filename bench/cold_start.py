@@ -52,6 +52,18 @@ _PRIOR_CALLS = 3
 Call = Callable[[], None]
 
 
+def _rss_mib() -> float | None:
+    """This process's resident memory (VmRSS) in MiB, or None where /proc is unavailable."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
 def _numnet_calls(mode: str, batch: tuple, prior: tuple) -> tuple[Call, Call]:
     """(timed call, untimed prior training) for a new numnet model of the benchmark CNN."""
     from bench.workloads_numnet import cnn_model
@@ -112,8 +124,11 @@ def child(framework: str, mode: str, batch_size: int, repeats: int = 5) -> dict[
     """Time one framework's first and steady calls in this process (meant to be a fresh one).
 
     Returns ``import_s`` (importing the framework), ``build_s`` (making the model), ``first_s``,
-    ``steady_s`` (median of the later calls, at least ``repeats`` of them), ``steady_calls`` and
-    ``ratio`` (first / steady), with the arguments.
+    ``steady_s`` (median of the later calls, at least ``repeats`` of them), ``steady_calls``,
+    ``ratio`` (first / steady), ``first_call_mib`` (how much the resident memory grew during the
+    first call: the memory it paged in, which is most of what it costs beyond a steady call; None
+    without /proc) and the CPU seconds of the first and the steady calls (``first_cpu_s``,
+    ``steady_cpu_s``: less disturbed by other processes than the wall times), with the arguments.
     """
     import numpy as np
 
@@ -140,16 +155,20 @@ def child(framework: str, mode: str, batch_size: int, repeats: int = 5) -> dict[
     build_s = time.perf_counter() - started
     if mode == "infer_after_train":
         train_before()
-    start = time.perf_counter()
+    rss_before = _rss_mib()
+    cpu_start, start = time.process_time(), time.perf_counter()
     call()
-    first_s = time.perf_counter() - start
+    first_s, first_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
+    rss_after = _rss_mib()
     steady: list[float] = []
+    steady_cpu: list[float] = []
     while len(steady) < _MAX_STEADY_CALLS and (
         len(steady) < max(repeats, _MIN_STEADY_CALLS) or sum(steady) < _STEADY_SECONDS
     ):
-        start = time.perf_counter()
+        cpu_start, start = time.process_time(), time.perf_counter()
         call()
         steady.append(time.perf_counter() - start)
+        steady_cpu.append(time.process_time() - cpu_start)
     steady_s = statistics.median(steady)
     return {
         "framework": framework,
@@ -161,6 +180,11 @@ def child(framework: str, mode: str, batch_size: int, repeats: int = 5) -> dict[
         "steady_s": steady_s,
         "steady_calls": len(steady),
         "ratio": first_s / steady_s,
+        "first_call_mib": (
+            None if rss_before is None or rss_after is None else rss_after - rss_before
+        ),
+        "first_cpu_s": first_cpu_s,
+        "steady_cpu_s": statistics.median(steady_cpu),
     }
 
 

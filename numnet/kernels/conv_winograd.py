@@ -88,14 +88,24 @@ _MIN_PASS_IMAGES = 1
 _POINTS_PER_PASS = 4
 
 
+def _kron(a: tuple, b: tuple) -> tuple:
+    """The Kronecker product of two matrices given as tuples of rows, as tuples of rows."""
+    return tuple(tuple(x * y for x in row_a for y in row_b) for row_a in a for row_b in b)
+
+
+# The three 2-D transforms, worked out once with the module (a few hundred multiplications, no
+# arrays), so that a model's first call does not pay for np.kron.
+_KRONS = (_kron(_B_T, _B_T), _kron(_G, _G), _kron(_A_T, _A_T))
+
+
 @functools.lru_cache(maxsize=8)
 def transform_matrices(xp: Any, dtype: Any) -> tuple[Any, Any, Any]:
     """``(B^T kron B^T, G kron G, A^T kron A^T)``: (16, 16), (16, 9), (4, 16) in ``dtype``.
 
     Made once per array module and dtype (every forward and backward uses them); never written.
     """
-    b_t, g, a_t = (xp.asarray(m, dtype=dtype) for m in (_B_T, _G, _A_T))
-    return xp.kron(b_t, b_t), xp.kron(g, g), xp.kron(a_t, a_t)
+    b_b, g_g, a_a = (xp.asarray(m, dtype=dtype) for m in _KRONS)
+    return b_b, g_g, a_a
 
 
 def winograd_filters(w: Any, g_g: Any) -> Any:

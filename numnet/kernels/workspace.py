@@ -9,8 +9,9 @@ short last batch of an epoch) is served from that block when it fits, as a view 
 switching between batch sizes touches no new memory. The block is replaced by a new one when the
 request is larger, and also when it needs less than ``1 / SHRINK_BELOW`` of it, so that one big
 batch (predicting a test set at once) does not leave a model holding that much memory for good:
-at most one block per name lives. NumPy blocks of 1 MiB and more sit in 2 MiB memory pages
-(:mod:`numnet.kernels.huge_pages`).
+at most one block per name lives. Blocks of 1 MiB and more sit in 2 MiB memory pages
+(:mod:`numnet.kernels.huge_pages`): from 2 MiB on only their whole 2 MiB stretches, the tail in
+ordinary pages, so that a first call pages in little more memory than its buffers hold.
 """
 
 from __future__ import annotations
@@ -95,7 +96,13 @@ class Workspace:
             # free the old block (and the array on it) before making its replacement
             self._arrays.pop(name, None)
             self._blocks.pop(name, None)
-            block = (huge_pages.zeros if zeroed else huge_pages.empty)((max(nbytes, 1),), np.uint8)
+            size = max(nbytes, 1)
+            if size < huge_pages.MIN_BYTES:
+                block = (np.zeros if zeroed else np.empty)(size, dtype=np.uint8)
+            else:
+                make = huge_pages.zeros if zeroed else huge_pages.empty
+                whole = size >= huge_pages.HUGE_PAGE_BYTES  # else one huge page for all of it
+                block = make((size,), np.uint8, whole_pages_only=whole)
             self._blocks[name] = block
         array = block[:nbytes].view(dtype).reshape(shape)
         if zeroed and fits:

@@ -6,6 +6,8 @@ Behaviour only; how long a first call takes is measured by ``python -m bench.col
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -119,6 +121,51 @@ def test_huge_page_zeros_are_zero_and_writable(size):
     array[...] = 1
     assert float(array.sum()) == size
     assert not np.any(huge_pages.zeros((size,), np.float32))  # a new one is zero again
+
+
+def _address(array: np.ndarray) -> int:
+    return array.__array_interface__["data"][0]
+
+
+def _advised_huge(address: int) -> bool:
+    """Whether the memory range holding ``address`` is advised MADV_HUGEPAGE (VmFlags "hg")."""
+    inside = False
+    with open("/proc/self/smaps", encoding="ascii") as smaps:
+        for line in smaps:
+            head = line.split()[0] if line.strip() else ""
+            if "-" in head and all(c in "0123456789abcdef-" for c in head):
+                start, stop = (int(part, 16) for part in head.split("-"))
+                inside = start <= address < stop
+            elif line.startswith("VmFlags:") and inside:
+                return "hg" in line.split()[1:]
+    raise AssertionError(f"address {address:#x} is in no mapping")
+
+
+@pytest.mark.skipif(
+    not (huge_pages._SUPPORTED and sys.platform.startswith("linux")),
+    reason="needs MADV_HUGEPAGE and /proc/self/smaps",
+)
+def test_whole_pages_only_leaves_the_tail_in_ordinary_pages():
+    page = huge_pages.HUGE_PAGE_BYTES
+    array = huge_pages.empty((2 * page + page // 2,), np.uint8, whole_pages_only=True)
+    assert _address(array) % page == 0
+    assert _advised_huge(_address(array)) and _advised_huge(_address(array) + 2 * page - 1)
+    assert not _advised_huge(_address(array) + 2 * page)  # the last half page
+    array[...] = 1
+    assert int(array.sum()) == array.size
+    # less than one whole huge page: an ordinary array
+    small = huge_pages.zeros((page - 1,), np.uint8, whole_pages_only=True)
+    assert small.base is None and not np.any(small)
+
+
+def test_workspace_blocks_page_in_no_more_than_they_hold():
+    page = huge_pages.HUGE_PAGE_BYTES
+    workspace = Workspace()
+    block = workspace.get("buffer", (2 * page + page // 4,), np.uint8)
+    block[...] = 1
+    if huge_pages._SUPPORTED and sys.platform.startswith("linux"):
+        assert _advised_huge(_address(block))
+        assert not _advised_huge(_address(block) + 2 * page)
 
 
 # ---------------------------------------------------------------- kernels across geometries
