@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from numnet.functional._backend import get_array_module
-from numnet.functional._checks import check_float
+from numnet.functional._checks import check_dout, check_float
 
 
 def _check_input(x: Any) -> None:
@@ -22,7 +22,7 @@ def relu_forward(x: Any) -> tuple[Any, Any]:
     Parameters
     ----------
     x : ndarray, any shape
-        Inputs (float32 or float64).
+        Inputs (float32 or float64; an integer array is refused: pass ``x.astype(np.float64)``).
 
     Returns
     -------
@@ -53,6 +53,7 @@ def relu_backward(dout: Any, cache: Any) -> Any:
     -----
     relu'(x) = 1 where x > 0, else 0 (the kink at 0 gets 0), so dx = dout * [x > 0].
     """
+    check_dout(dout, cache.shape, "(same as x)")
     return dout * (cache > 0)
 
 
@@ -95,6 +96,7 @@ def leaky_relu_backward(dout: Any, cache: tuple[Any, Any]) -> Any:
     The derivative is 1 where x > 0 and negative_slope elsewhere: dx = dout * (1 or slope).
     """
     x, slope = cache
+    check_dout(dout, x.shape, "(same as x)")
     xp = get_array_module(dout, x)
     return xp.where(x > 0, dout, dout * slope)
 
@@ -136,6 +138,7 @@ def tanh_backward(dout: Any, cache: Any) -> Any:
     tanh' = 1 - tanh^2 = 1 - out^2, so dx = dout * (1 - out^2).
     """
     out = cache
+    check_dout(dout, out.shape, "(same as x)")
     return dout * (1 - out * out)
 
 
@@ -186,5 +189,6 @@ def sigmoid_backward(dout: Any, cache: Any) -> Any:
     sigmoid' = s * (1 - s), computed from the saved output s: dx = dout * s * (1 - s).
     """
     s = cache
+    check_dout(dout, s.shape, "(same as x)")
     with np.errstate(under="ignore"):
         return dout * (s * (1 - s))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from numnet.functional._checks import check_float, check_ndim, check_shape
+from numnet.functional._checks import check_dout, check_float, check_ndim, check_shape
 
 AffineCache = tuple[Any, Any, tuple[int, ...]]
 
@@ -33,14 +34,16 @@ def affine_forward(x: Any, w: Any, b: Any) -> tuple[Any, AffineCache]:
     ValueError
         Wrong number of dimensions, or the shapes of ``x``, ``w`` and ``b`` do not fit together.
     TypeError
-        An input is not a floating-point array.
+        An input is not a floating-point array (convert integers with ``x.astype(np.float64)``).
+
+    An empty batch (N = 0) gives an empty (0, M) output.
     """
     check_ndim("x", x, range(1, 64), "(N, d_1, ..., d_k)")
     check_ndim("w", w, 2, "(D, M)")
     check_ndim("b", b, 1, "(M,)")
     for name, a in (("x", x), ("w", w), ("b", b)):
         check_float(name, a)
-    x2d = x.reshape(x.shape[0], -1)
+    x2d = x.reshape(x.shape[0], math.prod(x.shape[1:]))  # -1 cannot be inferred when N = 0
     if x2d.shape[1] != w.shape[0]:
         raise ValueError(
             f"x of shape {tuple(x.shape)} flattens to (N, D) = {tuple(x2d.shape)}, "
@@ -75,6 +78,7 @@ def affine_backward(dout: Any, cache: AffineCache) -> tuple[Any, Any, Any]:
     dL/dX = dout w^T (reshaped back to x's shape), dL/dw = X^T dout, dL/db = sum over N of dout.
     """
     x2d, w, x_shape = cache
+    check_dout(dout, (x2d.shape[0], w.shape[1]), "(N, M)")
     dx = (dout @ w.T).reshape(x_shape)
     dw = x2d.T @ dout
     db = dout.sum(axis=0)

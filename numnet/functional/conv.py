@@ -54,6 +54,12 @@ def check_conv_args(x: Any, w: Any, b: Any, conv_param: dict) -> tuple[int, int,
     ``ValueError`` / ``TypeError`` documented in :func:`conv_forward`.
     """
     check_ndim("x", x, 4, "(N, C, H, W)")
+    if getattr(w, "ndim", 4) in (1, 2):
+        raise ValueError(
+            f"w must have shape (F, C, HH, WW), got shape {tuple(w.shape)}: a single filter k "
+            "is w = k.reshape(1, 1, HH, WW) (a 1-D filter has HH = 1), repeated over C with "
+            "np.repeat(w, C, axis=1) to sum over the colour channels"
+        )
     check_ndim("w", w, 4, "(F, C, HH, WW)")
     check_ndim("b", b, 1, "(F,)")
     for name, a in (("x", x), ("w", w), ("b", b)):
@@ -206,10 +212,12 @@ def conv_forward(x: Any, w: Any, b: Any, conv_param: dict) -> tuple[Any, tuple]:
     Raises
     ------
     ValueError
-        Wrong number of dimensions, channel count of ``x`` and ``w`` differ, ``b`` is not (F,),
+        Wrong number of dimensions (a 1-D or 2-D filter gets a message saying how to reshape it
+        to (F, C, HH, WW)), channel count of ``x`` and ``w`` differ, ``b`` is not (F,),
         stride < 1, pad < 0, or the filter does not fit in the padded input.
     TypeError
-        An input is not a floating-point array.
+        An input is not a floating-point array: a uint8 image is refused, not converted; pass
+        ``x.astype(np.float64)``.
 
     Notes
     -----

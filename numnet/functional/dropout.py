@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from numnet.functional._backend import get_array_module
-from numnet.functional._checks import check_float
+from numnet.functional._checks import check_dout, check_float
 
 
 def _keep_probability(dropout_param: dict) -> float:
@@ -38,7 +38,7 @@ def _generator(dropout_param: dict) -> np.random.Generator:
     return np.random.default_rng()
 
 
-def dropout_forward(x: Any, dropout_param: dict) -> tuple[Any, tuple[dict, Any]]:
+def dropout_forward(x: Any, dropout_param: dict) -> tuple[Any, tuple[dict, Any, tuple[int, ...]]]:
     """Inverted dropout forward.
 
     Parameters
@@ -56,7 +56,8 @@ def dropout_forward(x: Any, dropout_param: dict) -> tuple[Any, tuple[dict, Any]]
     out : ndarray, same shape and dtype as x
         Training: ``x * mask`` with ``mask = [u < p] / p``, u uniform in [0, 1). Test: ``x``.
     cache : tuple
-        ``(dropout_param, mask)``; ``mask`` is ``None`` in test mode or when ``p == 1``.
+        ``(dropout_param, mask, x_shape)``; ``mask`` is ``None`` in test mode or when ``p == 1``;
+        ``x_shape`` lets the backward check ``dout`` in every mode.
     """
     if not hasattr(x, "shape"):
         raise TypeError(f"x must be an array, got {type(x).__name__}")
@@ -64,15 +65,15 @@ def dropout_forward(x: Any, dropout_param: dict) -> tuple[Any, tuple[dict, Any]]
     p = _keep_probability(dropout_param)
     mode = _mode(dropout_param, "dropout_param")
     if mode == "test" or p == 1.0:
-        return x, (dropout_param, None)
+        return x, (dropout_param, None, x.shape)
     xp = get_array_module(x)
     uniform = _generator(dropout_param).random(x.shape, dtype=x.dtype)
     mask = xp.asarray(uniform < p, dtype=x.dtype)
     mask *= x.dtype.type(1.0 / p)
-    return x * mask, (dropout_param, mask)
+    return x * mask, (dropout_param, mask, x.shape)
 
 
-def dropout_backward(dout: Any, cache: tuple[dict, Any]) -> Any:
+def dropout_backward(dout: Any, cache: tuple[dict, Any, tuple[int, ...]]) -> Any:
     """Inverted dropout backward.
 
     Parameters
@@ -89,7 +90,8 @@ def dropout_backward(dout: Any, cache: tuple[dict, Any]) -> Any:
     -----
     out = x * mask with a fixed mask, so dx = dout * mask (training); dx = dout in test mode.
     """
-    _, mask = cache
+    _, mask, x_shape = cache
+    check_dout(dout, x_shape, "(same as x)")
     if mask is None:
         return dout
     return dout * mask

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from numnet.functional._backend import get_array_module
-from numnet.functional._checks import check_float, check_ndim, check_shape
+from numnet.functional._checks import check_dout, check_float, check_ndim, check_shape
 
 # The cache of batch norm (dense and spatial) and layer norm, read by _norm_backward:
 # (xhat, inv_std, gamma_b, axes, param_axes, mode), where gamma_b is gamma shaped to broadcast onto
@@ -103,6 +103,7 @@ def _batchnorm(
 def _norm_backward(dout: Any, cache: NormCache) -> tuple[Any, Any, Any]:
     """Shared backward: ``(dx, dgamma, dbeta)`` with dgamma/dbeta shaped like gamma/beta."""
     xhat, inv_std, gamma_b, axes, param_axes, mode = cache
+    check_dout(dout, xhat.shape, "(same as x)")
     xp = get_array_module(dout, xhat)
     dbeta = dout.sum(axis=param_axes, keepdims=True)
     dgamma = xp.sum(dout * xhat, axis=param_axes, keepdims=True)
@@ -320,6 +321,7 @@ def spatial_groupnorm_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
     - xhat * mean_g(dxhat * xhat)) with dxhat = dout * gamma; dgamma and dbeta sum over (N, H, W).
     """
     xhat, inv_std, gamma, groups = cache
+    check_dout(dout, xhat.shape, "(N, C, H, W)")
     xp = get_array_module(dout, xhat)
     n = dout.shape[0]
     dbeta = dout.sum(axis=(0, 2, 3), keepdims=True)

@@ -170,7 +170,8 @@ def max_pool_forward(x: Any, pool_param: dict) -> tuple[Any, tuple]:
     ValueError
         ``x`` is not 4-D, a setting is missing or < 1, or the window is larger than the input.
     TypeError
-        ``x`` is not a floating-point array.
+        ``x`` is not a floating-point array (an integer array is refused: pass
+        ``x.astype(np.float64)``).
 
     Notes
     -----
@@ -257,7 +258,8 @@ def avg_pool_forward(x: Any, pool_param: dict) -> tuple[Any, tuple]:
     ValueError
         ``x`` is not 4-D, a setting is missing or < 1, or the window is larger than the input.
     TypeError
-        ``x`` is not a floating-point array.
+        ``x`` is not a floating-point array (an integer array is refused: pass
+        ``x.astype(np.float64)``).
 
     Notes
     -----
