@@ -14,11 +14,16 @@ from typing import Any
 from numnet.errors import ConfigError
 from numnet.models.classifier import Classifier
 from numnet.models.conv_net import ConvNet
+from numnet.models.cs231n_nets import ThreeLayerConvNet, TwoLayerNet
 from numnet.models.fc_net import FullyConnectedNet
+from numnet.models.imported import SequentialNet
 
 MODEL_CLASSES: dict[str, type[Classifier]] = {
     "FullyConnectedNet": FullyConnectedNet,
     "ConvNet": ConvNet,
+    "TwoLayerNet": TwoLayerNet,
+    "ThreeLayerConvNet": ThreeLayerConvNet,
+    "SequentialNet": SequentialNet,
 }
 
 
@@ -28,12 +33,12 @@ def build_model(config: Mapping[str, Any]) -> Classifier:
     Parameters
     ----------
     config : mapping
-        ``{"class": "FullyConnectedNet" | "ConvNet", **constructor keyword arguments}``, e.g. the
+        ``{"class": <a name of MODEL_CLASSES>, **constructor keyword arguments}``, e.g. the
         output of ``model.get_config()`` (possibly after a JSON round trip).
 
     Returns
     -------
-    FullyConnectedNet or ConvNet
+    Classifier
         With weights drawn from the config's ``seed`` (load saved parameters into it afterwards).
 
     Raises
