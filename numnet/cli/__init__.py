@@ -45,11 +45,25 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
     return run_gradcheck(args)
 
 
+def _run_export(args: argparse.Namespace) -> int:
+    from numnet.cli.export import run_export
+
+    return run_export(args)
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    from numnet.cli.import_onnx import run_import
+
+    return run_import(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "train": _run_train,
     "evaluate": _run_evaluate,
     "predict": _run_predict,
     "gradcheck": _run_gradcheck,
+    "export": _run_export,
+    "import": _run_import,
 }
 
 

@@ -193,10 +193,46 @@ def build_parser() -> argparse.ArgumentParser:
         help="maximum relative error allowed (default: each layer's own tolerance)",
     )
     _add_debug(gradcheck)
+
+    export = commands.add_parser(
+        "export",
+        help="write a saved model as ONNX (needs the onnx extra)",
+        description="Write MODEL (a model file, or a run directory's model.npz) as one ONNX file "
+        "that takes raw inputs as numnet predict reads them and outputs class probabilities and "
+        "labels. Needs: pip install -e '.[onnx]'.",
+        formatter_class=_FORMATTER,
+    )
+    export.add_argument("model", metavar="MODEL", help="model file (.npz) or run directory")
+    export.add_argument(
+        "-o", "--output", metavar="PATH", default=None, help="ONNX file (default: MODEL as .onnx)"
+    )
+    export.add_argument("--opset", type=int, default=17, metavar="N", help="ONNX opset, 13 to 21")
+    export.add_argument("--force", action="store_true", help="overwrite an existing --output")
+    _add_debug(export)
+
+    import_ = commands.add_parser(
+        "import",
+        help="read a classifier from an ONNX file into a numnet model file (needs the onnx extra)",
+        description="Read a plain classifier (Conv, Gemm or MatMul+Add, BatchNormalization, "
+        "activations, pooling, Flatten/Reshape, Dropout, Softmax) from an ONNX file and save it "
+        "as a numnet model file. Needs: pip install -e '.[onnx]'.",
+        formatter_class=_FORMATTER,
+    )
+    import_.add_argument("model", metavar="ONNX", help="the .onnx file (self-contained)")
+    import_.add_argument(
+        "-o", "--output", metavar="PATH", default=None, help="model file (default: ONNX as .npz)"
+    )
+    import_.add_argument(
+        "--dtype", choices=("float32", "float64"), default="float32", help="dtype of the model"
+    )
+    import_.add_argument("--force", action="store_true", help="overwrite an existing --output")
+    _add_debug(import_)
     parser.command_parsers = {
         "train": train,
         "evaluate": evaluate,
         "predict": predict,
         "gradcheck": gradcheck,
+        "export": export,
+        "import": import_,
     }
     return parser
