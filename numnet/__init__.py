@@ -27,7 +27,15 @@ from typing import Any
 
 from numnet._version import __version__
 
-__all__ = ["Solver", "__version__", "load", "save", "use_kernels"]
+__all__ = [
+    "Solver",
+    "__version__",
+    "export_onnx",
+    "import_onnx",
+    "load",
+    "save",
+    "use_kernels",
+]
 
 _SUBMODULES = {
     "callbacks",
@@ -41,6 +49,7 @@ _SUBMODULES = {
     "layers",
     "models",
     "nn",
+    "onnx_io",
     "optim",
     "serialization",
     "solver",
@@ -76,6 +85,10 @@ def __getattr__(name: str) -> Any:
         from numnet.kernels.plan import use_kernels
 
         return use_kernels
+    if name in ("export_onnx", "import_onnx"):
+        from numnet import onnx_io
+
+        return getattr(onnx_io, name)
     if name in _SUBMODULES:
         return importlib.import_module(f"numnet.{name}")
     raise AttributeError(f"module 'numnet' has no attribute {name!r}")
