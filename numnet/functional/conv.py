@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from numnet.functional._backend import get_array_module
-from numnet.functional._checks import check_float, check_ndim, check_shape
+from numnet.functional._checks import check_dout, check_float, check_ndim, check_shape
 from numnet.functional._windows import output_size, window_slice
 
 
@@ -92,8 +92,7 @@ def check_conv_dout(dout: Any, cache: tuple) -> None:
     x, w, _, (stride_h, stride_w, pad_h, pad_w) = cache[:4]
     out_h = output_size(x.shape[2], w.shape[2], stride_h, pad_h)
     out_w = output_size(x.shape[3], w.shape[3], stride_w, pad_w)
-    check_ndim("dout", dout, 4, "(N, F, H', W')")
-    check_shape("dout", dout, (x.shape[0], w.shape[0], out_h, out_w), "(N, F, H', W')")
+    check_dout(dout, (x.shape[0], w.shape[0], out_h, out_w), "(N, F, H', W')")
 
 
 def _pad(xp: Any, x: Any, pad_h: int, pad_w: int) -> Any:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from numnet.functional._backend import get_array_module
-from numnet.functional._checks import check_float, check_ndim, check_shape
+from numnet.functional._checks import check_dout, check_float, check_ndim
 from numnet.functional._windows import output_size, window_slice
 
 PoolSettings = tuple[int, int, int]  # (pool_height, pool_width, stride)
@@ -63,8 +63,7 @@ def _check_dout(dout: Any, x_shape: tuple[int, ...], settings: PoolSettings) -> 
     pool_h, pool_w, stride = settings
     out_h = output_size(x_shape[2], pool_h, stride)
     out_w = output_size(x_shape[3], pool_w, stride)
-    check_ndim("dout", dout, 4, "(N, C, H', W')")
-    check_shape("dout", dout, (x_shape[0], x_shape[1], out_h, out_w), "(N, C, H', W')")
+    check_dout(dout, (x_shape[0], x_shape[1], out_h, out_w), "(N, C, H', W')")
 
 
 def _window_slices(x: Any, settings: PoolSettings, out_h: int, out_w: int) -> list[Any]:
