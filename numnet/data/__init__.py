@@ -4,6 +4,7 @@ Images are kept as uint8 ``(N, C, H, W)`` until :class:`Standardizer` turns them
 """
 
 from numnet.data.augment import Augmenter, random_hflip, random_shift
+from numnet.data.cifar import load_CIFAR10
 from numnet.data.datasets import (
     DATASET_NAMES,
     DIGIT_CLASSES,
@@ -26,6 +27,7 @@ __all__ = [
     "Dataset",
     "Standardizer",
     "check_dataset_arrays",
+    "load_CIFAR10",
     "load_dataset",
     "load_digits",
     "load_idx_pair",
