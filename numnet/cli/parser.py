@@ -223,7 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", metavar="PATH", default=None, help="model file (default: ONNX as .npz)"
     )
     import_.add_argument(
-        "--dtype", choices=("float32", "float64"), default="float32", help="dtype of the model"
+        "--dtype",
+        choices=("float32", "float64"),
+        default=None,
+        help="dtype of the model (default: float64 for float64 weights, else float32)",
     )
     import_.add_argument("--force", action="store_true", help="overwrite an existing --output")
     _add_debug(import_)

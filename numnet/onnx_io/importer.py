@@ -40,6 +40,7 @@ SUPPORTED_OPS = (
     "MatMul",
     "Add",
     "BatchNormalization",
+    "LayerNormalization",
     "Relu",
     "LeakyRelu",
     "Tanh",
@@ -348,6 +349,19 @@ class _Walker:
             self.open_matmul = node.output[0]
         elif op == "BatchNormalization":
             self.batchnorm(node)
+        elif op == "LayerNormalization":
+            attrs = _attrs(self.onnx, node, {"axis", "epsilon", "stash_type"})
+            if attrs.get("axis", -1) not in (-1, 1) or len(self.shape) != 1:
+                raise _Refused("numnet normalises the features of (N, D) inputs only (axis -1)")
+            if len(node.output) > 1 and any(node.output[1:]):
+                raise _Refused("the Mean and InvStdDev outputs are not supported")
+            gamma = self.const(node, 1, "the scale")
+            beta = self.const(node, 2, "the bias", required=False)
+            D = self.shape[0]
+            self.add(
+                {"type": "layernorm", "num_features": D, "eps": float(attrs.get("epsilon", 1e-5))},
+                {"gamma": gamma, "beta": np.zeros(D) if beta is None else beta},
+            )
         elif op in ("Relu", "Tanh", "Sigmoid"):
             _attrs(self.onnx, node, set())
             self.add({"type": op.lower()})
@@ -388,17 +402,16 @@ class _Walker:
         self.current = node.output[0]
 
 
-def import_onnx(
-    path: str | os.PathLike[str], dtype: Any = np.float32, max_bytes: int = MAX_BYTES
-) -> Any:
+def import_onnx(path: str | os.PathLike[str], dtype: Any = None, max_bytes: int = MAX_BYTES) -> Any:
     """Read a plain classifier from an ONNX file as a :class:`numnet.models.SequentialNet`.
 
     Parameters
     ----------
     path : str or PathLike
         The ``.onnx`` file (self-contained: external-data tensors are refused).
-    dtype : {np.float32, np.float64}
-        dtype of the imported model.
+    dtype : {None, np.float32, np.float64}
+        dtype of the imported model; None: float64 when the file's weights are float64, else
+        float32.
     max_bytes : int
         Files larger than this are refused before being read.
 
@@ -421,6 +434,9 @@ def import_onnx(
     onnx = require_onnx()
     target = Path(path)
     proto = _read_proto(onnx, target, max_bytes)
+    if dtype is None:
+        kinds = {init.data_type for init in proto.graph.initializer}
+        dtype = np.float64 if onnx.TensorProto.DOUBLE in kinds else np.float32
     walker = _Walker(onnx, proto, np.dtype(resolve_dtype(dtype)))
     graph = proto.graph
     inputs = [value for value in graph.input if value.name not in walker.consts]
@@ -440,14 +456,8 @@ def import_onnx(
     nodes = list(graph.node)
     walker.current, walker.shape = inputs[0].name, tuple(sample)
     producers = [i for i, node in enumerate(nodes) if FEATURES_NAME in node.output]
-    if PREPROCESSING_KEY in props and producers:
-        from numnet.data import Standardizer
-
-        try:
-            record = json.loads(props[PREPROCESSING_KEY])
-            Standardizer.from_dict(record)
-        except (json.JSONDecodeError, DataError) as exc:
-            raise ModelFileError(f"{target}: damaged {PREPROCESSING_KEY} entry ({exc})") from None
+    if producers and (PREPROCESSING_KEY in props or proto.producer_name == "numnet"):
+        # A file numnet exported: the nodes up to ``features`` are its stored preprocessing.
         skipped = nodes[: producers[0] + 1]
         if any(node.op_type not in _PREPROCESSING_OPS | {"Constant"} for node in skipped):
             raise ModelFileError(f"{target}: unexpected nodes before {FEATURES_NAME!r}")
@@ -456,7 +466,17 @@ def import_onnx(
             raise ModelFileError(f"{target}: {FEATURES_NAME!r} is not a constant Reshape")
         walker.shape = tuple(int(d) for d in walker.consts[shape_name][1:])
         walker.current, nodes = FEATURES_NAME, nodes[producers[0] + 1 :]
-        metadata["preprocessing"] = record
+        if PREPROCESSING_KEY in props:
+            from numnet.data import Standardizer
+
+            try:
+                record = json.loads(props[PREPROCESSING_KEY])
+                Standardizer.from_dict(record)
+            except (json.JSONDecodeError, DataError) as exc:
+                raise ModelFileError(
+                    f"{target}: damaged {PREPROCESSING_KEY} entry ({exc})"
+                ) from None
+            metadata["preprocessing"] = record
     walker.input_shape = walker.shape
     for node in nodes:
         try:
