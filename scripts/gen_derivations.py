@@ -1,117 +1,146 @@
-"""Write docs/derivations.md from the Notes sections of the reference functions in numnet.layers.
+"""Check docs/derivations.md against numnet, and write its index.
 
-The derivations live next to the code (in the docstrings of :mod:`numnet.functional`) and are
-proven by the tests; this page gathers them in one place. For each backward pass (and loss) it
-shows the forward's Notes (the formula and output sizes), when the forward has them, then the
-backward's (the derivation). ``tests/test_docs.py`` fails when the page is stale: regenerate it
-with ``python scripts/gen_derivations.py``.
+The page is written by hand (rendered maths, derivations step by step); this script keeps it
+true to the code. It checks that every public backward pass and loss of :mod:`numnet.layers` is
+named on the **Code:** line of a section (and has an ``<a id="name">`` anchor there, so that
+links to the function keep working), that every row id on a **Rows:** line is a row of the
+layer table (:mod:`numnet.layer_table`), and that every section says how to run its tests
+(a ``python -m pytest ... -k "..."`` command). It then rewrites the index between the
+``<!-- index -->`` markers from the sections' headings and **Code:** lines.
+
+``python scripts/gen_derivations.py`` prints what is wrong (exit status 1) or rewrites the index.
+``tests/test_docs.py`` runs the same checks, and also collects every command's tests.
 """
 
 from __future__ import annotations
 
-import inspect
+import re
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
-
-import numnet.layers as layers
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "docs" / "derivations.md"
-REFERENCE_PACKAGE = "numnet.functional"
+INDEX_START, INDEX_END = "<!-- index -->", "<!-- /index -->"
+
+HEADING = re.compile(r"^## (.+)$", re.M)
+CODE_LINE = re.compile(r"^\*\*Code:\*\* (.+)$", re.M)
+ROWS_LINE = re.compile(r"^\*\*Rows:\*\* (.+)$", re.M)
+COMMAND = re.compile(r'`python -m pytest ([^`"]+?) -k "([^"`]+)"`')
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+NAME = re.compile(r"`([A-Za-z_]\w*)`")
+ROW = re.compile(r"`([\w.]+/[^`\s]+|[a-z_]+)`")
+UNINDEXED = ("Index",)
 
 
-def _notes(doc: str) -> str:
-    """The text of a NumPy-style docstring's Notes section, dedented."""
-    doc = inspect.cleandoc(doc)
-    lines = doc.splitlines()
-    for i, line in enumerate(lines):
-        if line.strip() == "Notes" and i + 1 < len(lines) and set(lines[i + 1].strip()) == {"-"}:
-            body = []
-            for rest in lines[i + 2 :]:
-                if rest.strip() and set(rest.strip()) == {"-"} and body and body[-1].strip():
-                    body.pop()  # the next section's title
-                    break
-                body.append(rest)
-            return "\n".join(body).strip()
-    return ""
+@dataclass
+class Section:
+    """One ``## `` section of the page: what it names and how it is checked."""
+
+    title: str
+    body: str
+    functions: list[str] = field(default_factory=list)
+    code_links: list[str] = field(default_factory=list)
+    rows: list[str] = field(default_factory=list)
+    commands: list[tuple[list[str], str]] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        """The anchor a Markdown renderer (GitHub's rule) gives the heading."""
+        return re.sub(r"[^\w\- ]", "", self.title.strip().lower()).replace(" ", "-")
 
 
-def _source(func: object) -> str:
-    """Markdown link to the file that defines ``func``, relative to docs/."""
-    module = func.__module__.replace(".", "/") + ".py"
-    return f"Source: [`{module}`](../{module})"
+def sections(text: str) -> list[Section]:
+    """The page's ``## `` sections, in order, with their Code, Rows and command lines parsed."""
+    heads = list(HEADING.finditer(text))
+    out = []
+    for head, nxt in zip(heads, [*heads[1:], None], strict=True):
+        body = text[head.end() : nxt.start() if nxt else len(text)]
+        section = Section(head.group(1).strip(), body)
+        for line in CODE_LINE.findall(body):
+            section.code_links += LINK.findall(line)
+            section.functions += NAME.findall(LINK.sub("", line))
+        for line in ROWS_LINE.findall(body):
+            rows = ROW.findall(LINK.sub("", line))
+            section.rows += [
+                r for r in rows if "/" in r or not r.endswith(("_forward", "_backward"))
+            ]
+        section.commands = [(paths.split(), expr) for paths, expr in COMMAND.findall(body)]
+        out.append(section)
+    return out
 
 
-def _is_reference(func: object) -> bool:
-    return func.__module__.startswith(REFERENCE_PACKAGE + ".")
+def public_backwards() -> list[str]:
+    """Every backward pass and loss that :mod:`numnet.layers` exports."""
+    import numnet.layers as layers
+
+    return [n for n in layers.__all__ if "_backward" in n or n.endswith("_loss")]
 
 
-def render() -> str:
-    """The whole Markdown page."""
-    out = [
-        "# Derivations of numnet's layers",
-        "",
-        "Generated by `python scripts/gen_derivations.py` from the docstrings in",
-        "`numnet/functional/`, the reference: for each layer the forward formula, then the",
-        "derivation of its backward pass. The layer table (`numnet/layer_table/`) checks every",
-        "backward numerically (float64 central differences) and against PyTorch;",
-        "`tests/functional/test_naive.py` holds the loop versions (`*_naive`) against the",
-        "vectorised reference and PyTorch.",
-        "",
+def table_rows() -> set[str]:
+    """The ids of every row of the layer table (reference and kernel rows)."""
+    from numnet.layer_table import ROWS
+
+    return {row.id for row in ROWS}
+
+
+def problems(text: str) -> list[str]:
+    """What the page gets wrong about numnet, one line each; empty when it is true."""
+    found = []
+    secs = [s for s in sections(text) if s.title not in UNINDEXED]
+    named = {name for s in secs for name in s.functions}
+    found += [
+        f"no section names {name} on its **Code:** line"
+        for name in public_backwards()
+        if name not in named
     ]
-    seen = set()
-    fast = []
-    for name in layers.__all__:
-        func = getattr(layers, name)
-        if id(func) in seen or not ("_backward" in name or name.endswith("_loss")):
-            continue
-        seen.add(id(func))
-        if not _is_reference(func):
-            fast.append(f"- `{name}` (`{func.__module__}`)")
-            continue
-        out += [f"## `{name}`", "", _source(func), ""]
-        forward = getattr(layers, name.replace("_backward", "_forward"), None)
-        has_forward = "_backward" in name and forward is not None
-        forward_notes = _notes(forward.__doc__ or "") if has_forward else ""
-        if forward_notes:
-            out += [f"Forward (`{forward.__name__}`):", "", forward_notes, ""]
-            out += ["Backward:", ""]
-        out += [_notes(func.__doc__ or "") or "(no derivation written)", ""]
-    if fast:
-        out += [
-            "## Fast kernels",
-            "",
-            "The same functions computed by the fast kernels of `numnet/kernels/`, under the",
-            "CS231n `fast_layers` names. They follow the derivations above; the layer table",
-            "holds their results and gradients to the reference's.",
-            "",
-            *fast,
-            "",
+    found += [
+        f'no <a id="{name}"></a> anchor (links to the function)'
+        for name in public_backwards()
+        if name != "batchnorm_backward_alt" and f'<a id="{name}">' not in text
+    ]
+    known = table_rows()
+    for s in secs:
+        if not s.code_links:
+            found.append(f"section {s.title!r} has no **Code:** line with a link")
+        if not s.commands:
+            found.append(f'section {s.title!r} has no `python -m pytest ... -k "..."` command')
+        found += [
+            f"section {s.title!r} names row {r!r}, not in the layer table"
+            for r in s.rows
+            if r not in known
         ]
-    out += _winograd_section()
-    return "\n".join(out)
+    return found
 
 
-def _winograd_section() -> list[str]:
-    """The maths of the Winograd kernel (its module docstring), a fast kernel for 3x3 layers."""
-    from numnet.kernels import conv_winograd as winograd
+def index(text: str) -> str:
+    """The index table: one line per section, linking the section and its code."""
+    lines = ["| Section | Functions | Code |", "| --- | --- | --- |"]
+    for s in sections(text):
+        if s.title in UNINDEXED:
+            continue
+        functions = ", ".join(f"`{n}`" for n in s.functions if not n.startswith("_"))
+        code = ", ".join(
+            f"[`{Path(target).name}`]({target})" for target in dict.fromkeys(s.code_links)
+        )
+        lines.append(f"| [{s.title}](#{s.anchor}) | {functions} | {code} |")
+    return "\n".join(lines)
 
-    module = winograd.__name__.replace(".", "/") + ".py"
-    doc = inspect.cleandoc(winograd.__doc__ or "")
-    maths = doc.split("The maths\n---------\n", 1)[-1].strip()
-    return [
-        "## Winograd F(2x2, 3x3) convolution (fast kernel for 3x3 filters, stride 1)",
-        "",
-        f"Source: [`{module}`](../{module})",
-        "",
-        maths,
-        "",
-    ]
+
+def with_index(text: str) -> str:
+    """``text`` with the block between the index markers replaced by :func:`index`."""
+    start, end = text.index(INDEX_START) + len(INDEX_START), text.index(INDEX_END)
+    return text[:start] + "\n" + index(text) + "\n" + text[end:]
 
 
 def main() -> int:
-    TARGET.write_text(render(), encoding="utf-8")
-    print(f"wrote {TARGET.relative_to(ROOT)}")
+    text = TARGET.read_text(encoding="utf-8")
+    found = problems(text)
+    if found:
+        print("\n".join(found), file=sys.stderr)
+        return 1
+    TARGET.write_text(with_index(text), encoding="utf-8")
+    print(f"{TARGET.relative_to(ROOT)}: every backward has a section; index rewritten")
     return 0
 
 

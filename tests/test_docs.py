@@ -1,13 +1,17 @@
-"""The docs stay true: the derivations page is current, every link, file path and ``numnet.`` name
-named in README.md, bench/README.md and docs/*.md exists, and no timings or commit hashes sit in
-the prose (they belong in docs/performance.md and the bench output)."""
+"""The docs stay true: the derivations page covers every backward and its commands select tests,
+every link, file path and ``numnet.`` name named in README.md, bench/README.md and docs/*.md
+exists, and no timings or commit hashes sit in the prose (they belong in docs/performance.md and
+the bench output)."""
 
 import importlib
 import importlib.util
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from _pytest.mark.expression import Expression
 
 import numnet.layers as layers
 
@@ -15,25 +19,145 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("gen", ROOT / "scripts" / "gen_derivations.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """scripts/gen_derivations.py, imported once (registered, as its dataclass needs)."""
+    if "gen_derivations" not in sys.modules:
+        path = ROOT / "scripts" / "gen_derivations.py"
+        spec = importlib.util.spec_from_file_location("gen_derivations", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["gen_derivations"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["gen_derivations"]
 
 
-def test_derivations_page_is_current():
-    gen = _generator()
-    assert (ROOT / "docs" / "derivations.md").read_text(encoding="utf-8") == gen.render(), (
-        "docs/derivations.md is stale: run python scripts/gen_derivations.py"
+DERIVATIONS = ROOT / "docs" / "derivations.md"
+
+
+def _page() -> str:
+    return DERIVATIONS.read_text(encoding="utf-8")
+
+
+def test_derivations_index_is_current():
+    assert _page() == _generator().with_index(_page()), (
+        "the index of docs/derivations.md is stale: run python scripts/gen_derivations.py"
     )
 
 
+def test_derivations_page_is_true_to_the_code():
+    """Every public backward and loss has a section; every row named is in the layer table."""
+    assert _generator().problems(_page()) == []
+
+
+def test_derivations_are_rendered_maths_not_code_spans():
+    """Maths goes in $...$ / $$...$$ (GitHub and Jupyter render it), never in a code span."""
+    spans = re.findall(r"`([^`]+)`", re.sub(r"\$\$.*?\$\$", "", _page(), flags=re.S))
+    latex = [span for span in spans if "\\" in span or "sum_" in span or "^" in span]
+    assert not latex, f"LaTeX in code spans of docs/derivations.md: {latex}"
+    assert _page().count("$$") >= 2 * 20
+
+
+def _notes(doc: str) -> str:
+    """The text of a NumPy-style docstring's Notes section."""
+    match = re.search(r"\n\s*Notes\n\s*-+\n(.*?)(?:\n\s*\w[\w ]*\n\s*-+\n|$)", doc, re.S)
+    return match.group(1).strip() if match else ""
+
+
 def test_every_backward_carries_a_derivation():
-    gen = _generator()
     for name in layers.__all__:
         if name.endswith("_backward") or name.endswith("_loss"):
-            notes = gen._notes(getattr(layers, name).__doc__ or "")
+            notes = _notes(getattr(layers, name).__doc__ or "")
             assert len(notes) > 40, f"{name} has no derivation in its Notes section"
+
+
+def _nodeids(paths: list[str]) -> list[str]:
+    """The ids of the tests under ``paths``, as ``pytest --collect-only -q`` lists them."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *paths],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return [line for line in result.stdout.splitlines() if "::" in line]
+
+
+def _selected(nodeids: list[str], expression: str) -> list[str]:
+    """The ids ``-k expression`` selects: pytest's own expression, matched as pytest matches.
+
+    ``-k`` matches a name when it is a case-insensitive substring of the test's name (with its
+    parameters) or of a name above it (class, module file, folders).
+    """
+    compiled = Expression.compile(expression)
+    chosen = []
+    for nodeid in nodeids:
+        path, *names = nodeid.split("::")
+        words = [w.lower() for w in [*path.split("/"), *names]]
+        if compiled.evaluate(lambda ident, /, **_: any(ident.lower() in w for w in words)):
+            chosen.append(nodeid)
+    return chosen
+
+
+@pytest.fixture(scope="module")
+def derivation_commands():
+    sections = [s for s in _generator().sections(_page()) if s.commands]
+    paths = sorted({path for s in sections for paths, _ in s.commands for path in paths})
+    return sections, _nodeids(paths)
+
+
+def test_every_pytest_command_selects_its_rows(derivation_commands):
+    """Each section's ``pytest -k`` command selects tests, among them every row it names."""
+    sections, nodeids = derivation_commands
+    for section in sections:
+        for paths, expression in section.commands:
+            under = [n for n in nodeids if n.startswith(tuple(paths))]
+            chosen = _selected(under, expression)
+            assert chosen, f"{section.title}: -k {expression!r} selects no test under {paths}"
+            ids = "\n".join(chosen)
+            unchecked = [r for r in section.rows if f"[{r}-" not in ids and f"[{r}]" not in ids]
+            assert not unchecked, f"{section.title}: -k {expression!r} misses rows {unchecked}"
+            if section.title not in ("Fast kernels",):
+                others = [n for n in chosen if "winograd" in n and "winograd" not in expression]
+                assert not others, f"{section.title}: -k {expression!r} selects {others[:3]}"
+
+
+def test_the_selection_is_pytests(derivation_commands):
+    """The matcher above selects what ``pytest -k`` itself selects (on one command)."""
+    sections, nodeids = derivation_commands
+    section = next(s for s in sections if s.title == "Batch normalisation")
+    paths, expression = section.commands[0]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *paths,
+            "-k",
+            expression,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    by_pytest = [line for line in result.stdout.splitlines() if "::" in line]
+    assert by_pytest and by_pytest == _selected(nodeids, expression)
+
+
+def test_the_derivation_checks_can_fail():
+    gen = _generator()
+    page = _page()
+    start = page.index("## Layer normalisation")
+    without_layernorm = page[:start] + page[page.index("## Spatial batch norm") :]
+    assert any("layernorm_backward" in p for p in gen.problems(without_layernorm))
+    assert any("no_such_row" in p for p in gen.problems(page.replace("`tanh`", "`no_such_row`")))
+    ids = ["tests/a/test_x.py::test_one[affine/2d-1]", "tests/a/test_y.py::test_two[relu]"]
+    assert _selected(ids, "affine") == ids[:1]
+    assert _selected(ids, "test_y") == ids[1:]
+    assert _selected(ids, "tanh") == []
 
 
 # --- every name and link in the prose exists ------------------------------------------------------
@@ -61,7 +185,8 @@ def _slug(heading: str) -> str:
 def _anchors(page: Path) -> set[str]:
     text = page.read_text(encoding="utf-8")
     text = re.sub(r"```.*?```", "", text, flags=re.S)
-    return {_slug(m.group(1)) for m in re.finditer(r"^#+ (.+)$", text, re.M)}
+    headings = {_slug(m.group(1)) for m in re.finditer(r"^#+ (.+)$", text, re.M)}
+    return headings | set(re.findall(r'<a id="([\w-]+)"></a>', text))
 
 
 def _resolve(dotted: str) -> bool:
