@@ -8,7 +8,9 @@ layer table (:mod:`numnet.layer_table`), and that every section says how to run 
 (a ``python -m pytest ... -k "..."`` command). It then rewrites the index between the
 ``<!-- index -->`` markers from the sections' headings and **Code:** lines.
 
-``python scripts/gen_derivations.py`` prints what is wrong (exit status 1) or rewrites the index.
+``python scripts/gen_derivations.py`` prints what is wrong (exit status 1) or rewrites the index;
+``--readme`` prints the README's "find your way" table (layer, derivation, code, test), which
+``tests/test_docs.py`` requires README.md to hold as printed.
 ``tests/test_docs.py`` runs the same checks, and also collects every command's tests.
 """
 
@@ -42,6 +44,7 @@ class Section:
     functions: list[str] = field(default_factory=list)
     code_links: list[str] = field(default_factory=list)
     rows: list[str] = field(default_factory=list)
+    rows_links: list[str] = field(default_factory=list)
     commands: list[tuple[list[str], str]] = field(default_factory=list)
 
     @property
@@ -61,6 +64,7 @@ def sections(text: str) -> list[Section]:
             section.code_links += LINK.findall(line)
             section.functions += NAME.findall(LINK.sub("", line))
         for line in ROWS_LINE.findall(body):
+            section.rows_links += LINK.findall(line)
             rows = ROW.findall(LINK.sub("", line))
             section.rows += [
                 r for r in rows if "/" in r or not r.endswith(("_forward", "_backward"))
@@ -127,6 +131,34 @@ def index(text: str) -> str:
     return "\n".join(lines)
 
 
+def find_your_way(text: str) -> str:
+    """The README's "find your way" table: layer -> derivation -> code -> rows and command.
+
+    Links are relative to the repository root (where README.md lives).
+    """
+    lines = [
+        "| layer | derivation | code | test: rows of the layer table, and the command for them |",
+        "| --- | --- | --- | --- |",
+    ]
+    for s in sections(text):
+        if s.title in UNINDEXED or not s.commands:
+            continue
+        code = ", ".join(
+            f"[`{Path(target).name}`]({target.removeprefix('../')})"
+            for target in dict.fromkeys(s.code_links)
+        )
+        public = [n for n in s.functions if not n.startswith("_")]
+        functions = " ".join(f"`{n}`" for n in public if "_backward" in n or n.endswith("_loss"))
+        table = (s.rows_links or ["../numnet/layer_table/kernel_rows.py"])[0].removeprefix("../")
+        count = len(s.rows)
+        rows = f"{count} row{'s' * (count != 1)}" if s.rows else "kernel rows"
+        commands = "; ".join(f'`pytest {" ".join(p)} -k "{e}"`' for p, e in s.commands)
+        link = f"[derivation](docs/derivations.md#{s.anchor})"
+        code = f"{code} {functions}".strip()
+        lines.append(f"| {s.title} | {link} | {code} | [{rows}]({table}): {commands} |")
+    return "\n".join(lines)
+
+
 def with_index(text: str) -> str:
     """``text`` with the block between the index markers replaced by :func:`index`."""
     start, end = text.index(INDEX_START) + len(INDEX_START), text.index(INDEX_END)
@@ -135,6 +167,9 @@ def with_index(text: str) -> str:
 
 def main() -> int:
     text = TARGET.read_text(encoding="utf-8")
+    if sys.argv[1:] == ["--readme"]:
+        print(find_your_way(text))
+        return 0
     found = problems(text)
     if found:
         print("\n".join(found), file=sys.stderr)

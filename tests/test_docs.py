@@ -61,6 +61,15 @@ def _notes(doc: str) -> str:
     return match.group(1).strip() if match else ""
 
 
+def test_readme_find_your_way_table_is_current():
+    """README's layer -> derivation -> code -> test table is the one the page's sections give."""
+    table = _generator().find_your_way(_page())
+    assert table.count("\n") >= 14
+    assert table in (ROOT / "README.md").read_text(encoding="utf-8"), (
+        "README.md's find-your-way table is stale: paste python scripts/gen_derivations.py --readme"
+    )
+
+
 def test_every_backward_carries_a_derivation():
     for name in layers.__all__:
         if name.endswith("_backward") or name.endswith("_loss"):
