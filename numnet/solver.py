@@ -16,9 +16,10 @@ The constructor accepts CS231n's ``Solver`` keywords unchanged, and fixes its kn
   the middle of an epoch repeats that epoch from its start. Models with dropout are exact only when
   their dropout generators are reachable (``model.layers[*].rng``; see
   ``numnet.solver_state.model_generators``).
-* **Divergence.** With ``check_finite=True`` a NaN/Inf batch loss, or a non-finite parameter at the
-  end of an epoch, raises :class:`~numnet.errors.TrainingDiverged` after the best parameters were
-  restored and ``on_train_end`` ran (so files are closed; no NaN is ever written to a checkpoint).
+* **Divergence.** With ``check_finite=True`` a NaN/Inf batch loss, or a non-finite parameter or
+  optimizer state entry at the end of an epoch, raises :class:`~numnet.errors.TrainingDiverged`
+  after the best parameters were restored and ``on_train_end`` ran (so files are closed; no NaN
+  is ever written to a checkpoint).
 
 Optimizers
 ----------
@@ -63,6 +64,26 @@ from numnet.serialization import assign_arrays, load_checkpoint
 
 CS231N_RULES = ("sgd", "sgd_momentum", "rmsprop", "adam")
 CS231N_DEFAULT_LR = {"sgd": 1e-2, "sgd_momentum": 1e-2, "rmsprop": 1e-2, "adam": 1e-3}
+
+
+def _first_non_finite(state: Any, prefix: str = "") -> str | None:
+    """The key of the first non-finite float (array or number) in a nested optimizer state."""
+    if isinstance(state, Mapping):
+        items: Any = state.items()
+    elif isinstance(state, list | tuple):
+        items = enumerate(state)
+    else:
+        kind = getattr(getattr(state, "dtype", None), "kind", None)
+        if kind in ("f", "c"):
+            return None if bool(np.isfinite(state).all()) else prefix or "entry"
+        if isinstance(state, float) and not math.isfinite(state):
+            return prefix or "entry"
+        return None
+    for key, value in items:
+        found = _first_non_finite(value, f"{prefix}/{key}" if prefix else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def _is_transformation(value: Any) -> bool:
@@ -123,7 +144,7 @@ class Solver:
     augment : callable ``(X_batch, rng) -> X_batch``, optional
         Applied to every training batch with the Solver's generator.
     check_finite : bool
-        Raise ``TrainingDiverged`` on a NaN/Inf loss or parameter.
+        Raise ``TrainingDiverged`` on a NaN/Inf loss, parameter or optimizer state entry.
     resume_from : path, optional
         Checkpoint to continue from (see :meth:`resume`).
 
@@ -387,12 +408,25 @@ class Solver:
         return loss
 
     def _check_params_finite(self) -> None:
+        """Parameters, then the optimizer's state, must be finite at the end of an epoch.
+
+        A state entry can overflow while the parameters stay finite (a huge ``reg`` squares into
+        Adam's second moment): the next checkpoint would write the Inf and later updates would
+        be NaN, so that is a divergence too. One ``isfinite`` pass over each array per epoch.
+        """
         for name, value in self.model.params.items():
             if not np.isfinite(value).all():
                 raise TrainingDiverged(
                     f"parameter {name} became NaN or Inf in epoch {self.epoch}; "
                     f"lower the learning rate (now {self.learning_rate})"
                 )
+        # the numnet optimizers' state, or the CS231n rules' per-parameter configs
+        bad = _first_non_finite(self.opt_state) or _first_non_finite(self.optim_configs)
+        if bad is not None:
+            raise TrainingDiverged(
+                f"optimizer state {bad} became NaN or Inf in epoch {self.epoch}; lower the "
+                f"learning rate (now {self.learning_rate}) or the regularisation"
+            )
 
     def _run_epoch(self) -> None:
         self.callbacks.on_epoch_begin(self)

@@ -8,6 +8,10 @@ the settings that do not alter the model, its data or its optimiser
 killed after its last epoch but before its final files resumes by writing them. Settings of one
 invocation (:data:`~numnet.cli.config.NOT_STORED`, such as ``--kernels``) are never taken from the
 stored run: they are the flag's value, or the default.
+
+``--resume`` accepts only a numnet run directory (see :mod:`numnet.cli.rundir`: its marker, or the
+files only numnet writes), and validates the settings it reads there, every field once: one error
+names the file, the field and what it held.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from numnet.cli.config import (
     merge,
     validate,
 )
-from numnet.cli.rundir import CONFIG_FILE
+from numnet.cli.rundir import CONFIG_FILE, RUN_MARKER, read_run_marker
 from numnet.errors import ConfigError, ModelFileError
 
 LAST_CHECKPOINT = "last.npz"
@@ -61,11 +65,21 @@ def fresh_config(args: argparse.Namespace) -> dict[str, Any]:
     return _fill_derived(config)
 
 
+_CONFIG_JSON_LIMIT = 1 << 20  # bytes: a run's config.json is about 1 KB
+
+
 def _read_config_json(run_dir: Path) -> dict[str, Any]:
     """The settings a run stored in ``config.json`` before it was killed (no checkpoint yet)."""
     path = run_dir / CONFIG_FILE
     try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, "rb") as handle:
+            raw = handle.read(_CONFIG_JSON_LIMIT + 1)
+        if len(raw) > _CONFIG_JSON_LIMIT:
+            raise ConfigError(
+                f"--resume {run_dir}: {CONFIG_FILE} is over {_CONFIG_JSON_LIMIT} bytes, so it is "
+                "not a numnet run's settings; start a new run instead"
+            )
+        stored = json.loads(raw.decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(
             f"--resume {run_dir}: it has no {LAST_CHECKPOINT} and its {CONFIG_FILE} is unreadable "
@@ -76,6 +90,63 @@ def _read_config_json(run_dir: Path) -> dict[str, Any]:
             f"--resume {run_dir}: {CONFIG_FILE} holds no numnet train settings; start a new run"
         )
     return stored
+
+
+def _kind_name(option: Any) -> str:
+    names = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+    name = names[option.kind]
+    return f"a list of {name.split(' ', 1)[1]}s" if option.many else name
+
+
+def _holds_kind(option: Any, value: Any) -> bool:
+    def one(item: Any) -> bool:
+        if option.kind is bool:
+            return isinstance(item, bool)
+        if option.kind is int:
+            return isinstance(item, int) and not isinstance(item, bool)
+        if option.kind is float:
+            return isinstance(item, int | float) and not isinstance(item, bool)
+        return isinstance(item, str)
+
+    if value is None:
+        return option.default is None
+    if option.many:
+        return isinstance(value, list) and all(one(item) for item in value)
+    return one(value)
+
+
+def check_stored_settings(stored: dict[str, Any], source: Path) -> None:
+    """Raise ``ConfigError`` naming ``source``, the field and its value unless every stored
+    setting is usable: of its option's type, then valid as a whole (:func:`validate`).
+
+    Only the settings a run stores are read; other keys (the stored ``data_identity``, settings
+    of one invocation) are not settings and are left alone here.
+    """
+    kept = [key for key in OPTIONS_BY_KEY if key not in NOT_STORED]
+    for key in kept:
+        if key in stored and not _holds_kind(OPTIONS_BY_KEY[key], stored[key]):
+            raise ConfigError(
+                f"{source}: field {key!r} must be {_kind_name(OPTIONS_BY_KEY[key])}, "
+                f"got {stored[key]!r:.80}; the run's settings are damaged, start a new run"
+            )
+    config = defaults()
+    config.update({key: stored[key] for key in kept if key in stored})
+    try:
+        validate(config)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc} (a stored setting)") from None
+
+
+def _is_legacy_unstarted(stored: dict[str, Any], run_dir: Path) -> bool:
+    """A run written before the marker and killed before its first checkpoint: its
+    ``config.json`` names ``run_dir`` as ``out_dir`` and holds every stored setting."""
+    out_dir = stored.get("out_dir")
+    kept = set(OPTIONS_BY_KEY) - set(NOT_STORED)
+    return (
+        isinstance(out_dir, str)
+        and Path(out_dir).resolve() == run_dir.resolve()
+        and kept <= set(stored)
+    )
 
 
 def read_stored_run(run_dir: Path) -> tuple[dict[str, Any], int]:
@@ -95,10 +166,24 @@ def read_stored_run(run_dir: Path) -> tuple[dict[str, Any], int]:
 
     if not run_dir.is_dir():
         raise ConfigError(f"--resume {run_dir}: no such run directory; give a numnet train run dir")
+    marker = read_run_marker(run_dir)
+    if marker == "bad":
+        raise ConfigError(
+            f"--resume {run_dir}: its {RUN_MARKER} is not a numnet run marker, so this is not a "
+            "numnet run directory; nothing was changed"
+        )
     last = run_dir / LAST_CHECKPOINT
     if not last.is_file():
         if (run_dir / CONFIG_FILE).is_file():
-            return _read_config_json(run_dir), 0
+            stored = _read_config_json(run_dir)
+            if marker == "absent" and not _is_legacy_unstarted(stored, run_dir):
+                raise ConfigError(
+                    f"--resume {run_dir}: not a numnet run directory (no {RUN_MARKER} marker and "
+                    f"no numnet checkpoint {LAST_CHECKPOINT}); nothing was changed, start a new "
+                    "run with --out-dir instead"
+                )
+            check_stored_settings(stored, run_dir / CONFIG_FILE)
+            return stored, 0
         raise ConfigError(
             f"--resume {run_dir}: it has no {LAST_CHECKPOINT}, so there is nothing to resume; "
             "start a new run instead"
@@ -111,7 +196,24 @@ def read_stored_run(run_dir: Path) -> tuple[dict[str, Any], int]:
         raise ModelFileError(
             f"{last} holds no numnet train settings; --resume needs a run written by numnet train"
         )
-    return stored, int(header.get("epoch", 0))
+    check_stored_settings(stored, last)
+    epoch = header.get("epoch", 0)
+    if type(epoch) is not int or epoch < 0:
+        raise ModelFileError(f"{last}: field 'epoch' must be a count >= 0, got {epoch!r:.80}")
+    return stored, epoch
+
+
+def stored_data_identity(run_dir: Path) -> dict[str, Any] | None:
+    """The data identity stored in ``run_dir/last.npz`` (None for a run written before numnet
+    stored one). Raises ``ConfigError`` naming the file for a malformed one."""
+    from numnet.cli.data_identity import check_identity_form
+    from numnet.serialization import read_header
+
+    last = run_dir / LAST_CHECKPOINT
+    metadata = read_header(last).get("metadata", {})
+    if not isinstance(metadata, dict) or "data_identity" not in metadata:
+        return None
+    return check_identity_form(metadata["data_identity"], str(last))
 
 
 def is_finished_run(run_dir: Path) -> bool:

@@ -1,5 +1,12 @@
 """Run directories: pick the next free ``runs/NNN``, refuse non-empty ones, probe writability.
 
+A numnet run directory is recognised positively, by its own marker file ``.numnet-run`` (JSON
+``{"format": "numnet-run", "version": 1}``) written when the run directory is prepared, before
+anything else, never by a file name other tools use too (``config.json``). Directories written
+before the marker existed are recognised by what only numnet writes: a ``last.npz`` with numnet's
+checkpoint header, or (a run killed before its first checkpoint) a ``config.json`` that names the
+directory as its ``out_dir`` and holds every ``numnet train`` setting; resuming one adds the marker.
+
 A directory left by a run that was killed before its first checkpoint (only ``config.json``, an
 empty ``metrics.csv`` and temporary files) holds nothing worth keeping, so a new run may reuse it:
 re-running the same command after a crash then just works.
@@ -27,6 +34,42 @@ def next_run_dir(root: Path = RUNS_ROOT) -> Path:
 WRITE_PROBE_PREFIX = ".numnet-write-test-"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.csv"
+RUN_MARKER = ".numnet-run"
+RUN_MARKER_VERSION = 1
+_MARKER_LIMIT = 4096  # bytes read from a marker: a real one is about 40
+
+
+def write_run_marker(path: Path) -> None:
+    """Mark ``path`` as a numnet run directory (atomically; an intact marker is kept as it is)."""
+    if read_run_marker(path) == "ok":
+        return
+    text = json.dumps({"format": "numnet-run", "version": RUN_MARKER_VERSION}) + "\n"
+    write_text_atomic(path / RUN_MARKER, text)
+
+
+def read_run_marker(path: Path) -> str:
+    """``'ok'`` for numnet's marker in ``path``, ``'absent'`` without one, ``'bad'`` otherwise.
+
+    ``'bad'`` covers a marker that is not a regular file, is too long, or holds anything but the
+    marker's JSON of a version this numnet knows.
+    """
+    marker = path / RUN_MARKER
+    if not marker.exists() and not marker.is_symlink():
+        return "absent"
+    if marker.is_symlink() or not marker.is_file():
+        return "bad"
+    try:
+        with open(marker, "rb") as handle:
+            raw = handle.read(_MARKER_LIMIT + 1)
+        stored = json.loads(raw.decode("utf-8")) if len(raw) <= _MARKER_LIMIT else None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return "bad"
+    ok = (
+        isinstance(stored, dict)
+        and stored.get("format") == "numnet-run"
+        and stored.get("version") == RUN_MARKER_VERSION
+    )
+    return "ok" if ok else "bad"
 
 
 def is_nonempty_dir(path: Path) -> bool:
@@ -40,6 +83,7 @@ RUN_FILES = (
     "model.npz",
     CONFIG_FILE,
     METRICS_FILE,
+    RUN_MARKER,
     "confusion_matrix.csv",
     "confusion_matrix.png",
     "loss.png",
@@ -82,13 +126,15 @@ def _is_metrics_header_only(path: Path) -> bool:
 def is_unstarted_run(path: Path) -> bool:
     """True when ``path`` holds only what a run killed before its first checkpoint leaves behind.
 
-    That is: numnet temporary files, this run's own ``config.json`` (its ``out_dir`` is ``path``)
-    and a ``metrics.csv`` without rows; no checkpoint, model or anything else.
+    That is: numnet temporary files, its run marker, this run's own ``config.json`` (its ``out_dir``
+    is ``path``) and a ``metrics.csv`` without rows; no checkpoint, model or anything else.
     """
     for entry in path.iterdir():
         if not entry.is_file() or entry.is_symlink():
             return False
         if is_temp_file(entry.name):
+            continue
+        if entry.name == RUN_MARKER and read_run_marker(path) == "ok":
             continue
         if entry.name == CONFIG_FILE and _is_own_config(entry, path):
             continue
@@ -115,7 +161,8 @@ def prepare_run_dir(path: Path, *, allow_existing: bool = False) -> bool:
     allow_existing : bool
         Accept a non-empty directory (``--resume``, ``evaluate`` output). Without it, only a
         directory left by a run killed before its first checkpoint (:func:`is_unstarted_run`) is
-        accepted. Temporary files of interrupted writes are removed in both cases.
+        accepted, and the run marker is written (a new run's directory). Temporary files of
+        interrupted writes are removed in both cases.
 
     Returns
     -------
@@ -142,6 +189,8 @@ def prepare_run_dir(path: Path, *, allow_existing: bool = False) -> bool:
         os.close(fd)
         os.remove(probe)
         remove_temp_files(path)
+        if not allow_existing:
+            write_run_marker(path)
     except OSError as exc:
         raise ConfigError(
             f"cannot write to output directory {path} ({exc.strerror}); choose another --out-dir"
@@ -150,8 +199,10 @@ def prepare_run_dir(path: Path, *, allow_existing: bool = False) -> bool:
 
 
 def remove_if_empty(path: Path) -> None:
-    """Remove ``path`` if it is an empty directory (cleanup after a run that failed early)."""
+    """Remove ``path`` if it holds nothing but its run marker (cleanup after an early failure)."""
     try:
+        if [entry.name for entry in path.iterdir()] == [RUN_MARKER]:
+            (path / RUN_MARKER).unlink()
         path.rmdir()
     except OSError:
         pass

@@ -10,6 +10,11 @@ Recovery after a crash (kill -9, power loss): ``numnet train --resume DIR`` cont
 completed epoch, finishes a run killed after training but before its final files, restarts a run
 killed before its first checkpoint (re-running the original command works there too), and does
 nothing (exit 0) for a run that had already finished.
+
+The run directory gets numnet's marker ``.numnet-run`` first (:mod:`numnet.cli.rundir`); the
+checkpoints and ``config.json`` store the identity of the training data (absolute paths, sizes,
+SHA-256 of the files, :mod:`numnet.cli.data_identity`), and ``--resume`` refuses data that differ.
+A run written before identities were stored resumes unchecked, with a note on stderr.
 """
 
 from __future__ import annotations
@@ -34,9 +39,22 @@ from numnet.cli.build import (
 )
 from numnet.cli.callbacks import EpochLog, RunCheckpoint
 from numnet.cli.config import NOT_STORED
+from numnet.cli.data_identity import compare_identity, data_identity
 from numnet.cli.report import have_matplotlib, write_confusion_matrix
-from numnet.cli.resolve import LAST_CHECKPOINT, fresh_config, is_finished_run, resumed_config
-from numnet.cli.rundir import next_run_dir, prepare_run_dir, remove_if_empty, write_text_atomic
+from numnet.cli.resolve import (
+    LAST_CHECKPOINT,
+    fresh_config,
+    is_finished_run,
+    resumed_config,
+    stored_data_identity,
+)
+from numnet.cli.rundir import (
+    next_run_dir,
+    prepare_run_dir,
+    remove_if_empty,
+    write_run_marker,
+    write_text_atomic,
+)
 
 TRAIN_ACC_SAMPLES = 1000  # training samples scored after each epoch for the train accuracy
 
@@ -57,20 +75,39 @@ def run_train(args: argparse.Namespace) -> int:
                 flush=True,
             )
             return 0
+        identity = data_identity(config["data"], config["data_dir"])
+        if epochs_done:
+            _check_data(run_dir, identity)
         prepare_run_dir(run_dir, allow_existing=True)
+        write_run_marker(run_dir)  # a run directory written before the marker gets one
         created = False
     else:
         config = fresh_config(args)
+        identity = data_identity(config["data"], config["data_dir"])
         run_dir = Path(config["out_dir"]) if config["out_dir"] else next_run_dir()
         created = prepare_run_dir(run_dir)
         config["out_dir"] = str(run_dir)
         epochs_done = 0
     try:
-        return _train(config, run_dir, epochs_done)
+        return _train(config, run_dir, epochs_done, identity)
     except BaseException:
         if created:
             remove_if_empty(run_dir)
         raise
+
+
+def _check_data(run_dir: Path, identity: dict[str, Any]) -> None:
+    """Refuse to resume on data other than the run's; a run without a stored identity is noted."""
+    stored = stored_data_identity(run_dir)
+    if stored is None:
+        print(
+            f"note: {run_dir} was written before numnet stored the identity of its data, so "
+            "--resume cannot check that the data are the same",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
+    compare_identity(stored, identity, run_dir)
 
 
 def _callbacks(
@@ -102,7 +139,9 @@ def _solver_data(data: TrainingData) -> dict[str, np.ndarray]:
     }
 
 
-def _train(config: dict[str, Any], run_dir: Path, epochs_done: int) -> int:
+def _train(
+    config: dict[str, Any], run_dir: Path, epochs_done: int, identity: dict[str, Any]
+) -> int:
     from numnet.data import Augmenter
     from numnet.serialization import save_model
     from numnet.solver import Solver
@@ -114,9 +153,11 @@ def _train(config: dict[str, Any], run_dir: Path, epochs_done: int) -> int:
     model = model_for_data(config, data)
     steps_per_epoch = math.ceil(len(data.y_train) / config["batch_size"])
     optimizer = build_optimizer(config, steps_per_epoch)
-    write_text_atomic(run_dir / "config.json", json.dumps(config, indent=2, sort_keys=True) + "\n")
+    settings = {**config, "data_identity": identity}
+    text = json.dumps(settings, indent=2, sort_keys=True) + "\n"
+    write_text_atomic(run_dir / "config.json", text)
     stored = {key: value for key, value in config.items() if key not in NOT_STORED}
-    metadata = {**data.metadata, "train_config": stored}
+    metadata = {**data.metadata, "train_config": stored, "data_identity": identity}
     augment = None
     if config["augment"]:
         shift = max(1, data.image_shape[-1] // 14)
@@ -167,8 +208,8 @@ def _train(config: dict[str, Any], run_dir: Path, epochs_done: int) -> int:
     except KeyboardInterrupt:
         return _interrupted(solver, run_dir)
     try:
-        final_meta = {
-            **metadata,
+        final_meta = {  # a model file is shared: it keeps no paths of the machine it was trained on
+            **{key: value for key, value in metadata.items() if key != "data_identity"},
             "best_val_acc": solver.best_val_acc,
             "epochs_trained": solver.epoch,
         }

@@ -216,14 +216,21 @@ class Classifier:
         return loss, grads
 
     def scores(self, X: Any, batch_size: int = 1000) -> np.ndarray:
-        """Test-mode class scores (N, num_classes), computed ``batch_size`` rows at a time."""
+        """Test-mode class scores (N, num_classes), computed ``batch_size`` rows at a time.
+
+        Raises ``ValueError`` naming the first row when ``X`` holds NaN or Inf: such a row has
+        no meaningful scores, and its argmax would be a label like any other (one ``isfinite``
+        pass over each batch).
+        """
         batch_size = check_positive_int("batch_size", batch_size)
         X = np.asarray(X)
         if X.ndim < 1:
             raise ValueError(f"X must have a leading batch axis N, got shape {X.shape}")
         out = np.empty((X.shape[0], self.num_classes), dtype=self.dtype)
         for start in range(0, X.shape[0], batch_size):
-            out[start : start + batch_size] = self.loss(X[start : start + batch_size])
+            batch = X[start : start + batch_size]
+            _check_finite_rows(batch, start)
+            out[start : start + batch_size] = self.loss(batch)
         return out
 
     def predict(self, X: Any, batch_size: int = 1000) -> np.ndarray:
@@ -232,3 +239,17 @@ class Classifier:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.get_config()})"
+
+
+def _check_finite_rows(batch: np.ndarray, offset: int) -> None:
+    """Raise ``ValueError`` naming the first row of ``batch`` (counted from ``offset``) that holds
+    NaN or Inf; integer inputs are always finite."""
+    if batch.dtype.kind not in "fc":
+        return
+    finite = np.isfinite(batch).reshape(batch.shape[0], -1).all(axis=1)
+    if not finite.all():
+        row = offset + int(np.flatnonzero(~finite)[0])
+        raise ValueError(
+            f"X holds NaN or Inf in row {row} (and maybe others); replace or drop those inputs "
+            "before calling predict or scores"
+        )
