@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+import numnet
 from numnet.cli import main
 from numnet.cli.inputs import InputPipeline
 from numnet.data import read_kaggle_csv
@@ -102,3 +103,28 @@ def test_export_refuses_overwrite_and_bad_opset(trained, tmp_path, capsys):
     assert main(["export", str(trained), "-o", str(tmp_path / "b.onnx"), "--opset", "7"]) == 2
     assert "opset" in last_error_line(capsys.readouterr().err)
     assert not (tmp_path / "b.onnx").exists()
+
+
+@pytest.mark.parametrize("mode", ["feature", "channel", "global"])
+@pytest.mark.parametrize(
+    "kind", ["mlp-batchnorm", "mlp-layernorm", "cnn", "two-layer", "three-layer-conv"]
+)
+def test_every_model_and_preprocessing_runs_in_onnxruntime(kind, mode, tmp_path):
+    """Every option (layer norm, dropout, strides, padding, no pooling, float64) and every
+    Standardizer mode: onnxruntime on raw pixels gives numnet's probabilities and labels."""
+    from numnet.data import Standardizer
+
+    from .test_roundtrip_and_refusals import MODELS, _perturbed
+
+    model = _perturbed(MODELS[kind]())
+    rng = np.random.default_rng(5)
+    raw = rng.integers(0, 256, size=(40, 64)).astype(np.float32)
+    standardizer = Standardizer(mode, image_shape=(1, 8, 8)).fit(raw)
+    metadata = {"preprocessing": standardizer.to_dict()}
+    numnet_export = tmp_path / "m.onnx"
+    numnet.export_onnx(model, numnet_export, metadata=metadata)
+    session = ort.InferenceSession(str(numnet_export), providers=["CPUExecutionProvider"])
+    probabilities, labels = session.run(None, {"input": raw})
+    scores = model.scores(standardizer.transform(raw))
+    np.testing.assert_array_equal(labels, scores.argmax(axis=1))
+    np.testing.assert_allclose(probabilities, softmax(scores), rtol=0, atol=1e-5)
