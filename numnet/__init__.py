@@ -46,6 +46,7 @@ _SUBMODULES = {
     "init",
     "kernels",
     "layer_table",
+    "layer_utils",
     "layers",
     "models",
     "nn",
@@ -53,6 +54,7 @@ _SUBMODULES = {
     "optim",
     "serialization",
     "solver",
+    "vis",
 }
 
 
