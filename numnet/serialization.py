@@ -33,17 +33,18 @@ import zipfile
 import zlib
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from numnet._version import __version__
 from numnet.errors import ModelFileError
+from numnet.file_values import check_config_size, check_metadata
+from numnet.files import MAX_MODEL_BYTES, open_regular
 
 FORMAT_VERSION = 1
 META_KEY = "__numnet__"
 ARRAY_GROUPS = ("params", "buffers", "optim", "best_params", "best_buffers")
-_CHECKED_GROUPS = ("params", "buffers", "best_params", "best_buffers")
 
 __all__ = [
     "FORMAT_VERSION",
@@ -217,16 +218,18 @@ def _check_member(
         )
 
 
-def _read_arrays(target: Path) -> dict[str, np.ndarray]:
-    """Every array of the archive ``target``, each header checked before it is read."""
-    disk_size = target.stat().st_size
+def _read_arrays(target: Path, handle: BinaryIO, disk_size: int) -> dict[str, np.ndarray]:
+    """Every array of the archive ``target`` (open as ``handle``), each header checked before it
+    is read."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # e.g. numpy's Python-2 header warning: not a numnet file
-        with zipfile.ZipFile(target) as archive:
+        handle.seek(0)
+        with zipfile.ZipFile(handle) as archive:
             for info in archive.infolist():
                 _check_member(target, archive, info, disk_size)
         arrays: dict[str, np.ndarray] = {}
-        with np.load(target, allow_pickle=False) as archive:
+        handle.seek(0)
+        with np.load(handle, allow_pickle=False) as archive:
             for key in archive.files:
                 value = archive[key]
                 if not isinstance(value, np.ndarray):
@@ -242,8 +245,19 @@ def _read_npz(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, n
         raise ModelFileError(f"model file {target} does not exist; check the path")
     if target.is_dir():
         raise ModelFileError(f"{target} is a directory, not a numnet .npz file; give the file path")
-    with open(target, "rb") as handle:
-        magic = handle.read(6)
+    with open_regular(target, "model file", ModelFileError) as handle:
+        return _read_open_npz(target, handle)
+
+
+def _read_open_npz(target: Path, handle: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """:func:`_read_npz` on the open regular file ``handle`` (every read goes through it)."""
+    disk_size = os.fstat(handle.fileno()).st_size
+    if disk_size > MAX_MODEL_BYTES:
+        raise ModelFileError(
+            f"model file {target} is {disk_size} bytes, more than numnet's {MAX_MODEL_BYTES}-byte "
+            "limit for model and checkpoint files; check that this is the right file"
+        )
+    magic = handle.read(6)
     if not magic:
         raise ModelFileError(f"{target} is empty (a truncated write?); re-create it with numnet")
     if magic.startswith(b"\x93NUMPY"):
@@ -257,7 +271,7 @@ def _read_npz(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, n
             "written by numnet.save_model"
         )
     try:
-        arrays = _read_arrays(target)
+        arrays = _read_arrays(target, handle, disk_size)
     except ModelFileError:
         raise
     except _UNREADABLE as exc:
@@ -297,9 +311,10 @@ def _read_npz(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, n
         )
     if not isinstance(meta.get("model_config"), dict):
         raise ModelFileError(f"{target} has no model_config in its metadata; re-create the file")
+    check_metadata(target, meta)
+    check_config_size(target, meta["model_config"], arrays)
     for key, value in arrays.items():
-        group = key.split("/", 1)[0]
-        if group in _CHECKED_GROUPS and value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+        if value.dtype.kind in "fc" and not np.all(np.isfinite(value)):
             raise ModelFileError(
                 f"{target}: array {key} holds NaN or Inf values; the file is from a diverged run, "
                 "retrain with a lower learning rate"
@@ -314,10 +329,10 @@ def _group(arrays: Mapping[str, np.ndarray], group: str) -> dict[str, np.ndarray
 
 
 def _check_finite(group: str, arrays: Mapping[str, Any]) -> None:
-    """Refuse to write NaN/Inf weights (raises ModelFileError naming the array)."""
+    """Refuse to write NaN/Inf in any array (raises ModelFileError naming the array)."""
     for name, value in arrays.items():
         value = np.asarray(value)
-        if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+        if value.dtype.kind in "fc" and not np.all(np.isfinite(value)):
             raise ModelFileError(
                 f"refusing to save {group}/{name}: it holds NaN or Inf values (training diverged); "
                 "lower the learning rate and retrain"
@@ -493,8 +508,7 @@ def load_model(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
         raise ModelFileError(
             f"{path} has buffers but the rebuilt model has none; it does not match"
         )
-    extra = meta.get("metadata", {})
-    return model, dict(extra) if isinstance(extra, dict) else {}
+    return model, dict(meta.get("metadata", {}))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -529,8 +543,7 @@ def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any]) -> N
     arrays: dict[str, np.ndarray] = {META_KEY: encode_metadata(header)}
     for group in ARRAY_GROUPS:
         values = {name: _to_numpy(value) for name, value in dict(state.get(group) or {}).items()}
-        if group in _CHECKED_GROUPS:
-            _check_finite(group, values)
+        _check_finite(group, values)  # optimizer state too: nothing non-finite is written
         arrays.update({f"{group}/{name}": value for name, value in values.items()})
     atomic_savez(path, arrays)
 

@@ -145,14 +145,37 @@ def state_dict(solver: Any) -> dict[str, Any]:
     }
 
 
+# The metadata fields load_state_dict restores (their types are checked when the file is read, by
+# numnet.file_values.check_metadata).
+RESTORED_FIELDS = (
+    "model_config",
+    "epoch",
+    "iteration",
+    "best_val_acc",
+    "loss_history",
+    "train_acc_history",
+    "val_acc_history",
+    "history",
+    "rng",
+)
+
+
 def load_state_dict(solver: Any, state: Mapping[str, Any]) -> None:
     """Restore ``solver`` from :func:`state_dict` / ``load_checkpoint`` (same model config)."""
     meta = state["meta"]
+    missing = [field for field in RESTORED_FIELDS if field not in meta]
+    missing += [f"rng.{key}" for key in ("train", "eval") if key not in meta.get("rng", {})]
+    if missing:
+        raise ModelFileError(
+            f"checkpoint metadata lacks {missing}; it was not written by Solver.state_dict, "
+            "resume from last.npz or best.npz written by the Checkpoint callback"
+        )
     difference = config_difference(meta["model_config"], solver._config)
     if difference is not None:
         raise ModelFileError(
             f"checkpoint is for a different model: {difference}; build the same model to resume"
         )
+    # load_checkpoint validated every field's type (numnet.file_values.check_metadata)
     kind = meta.get("run_config", {}).get("optimizer_kind")
     mine = "rule" if solver.optimizer is None else "transformation"
     if kind is not None and kind != mine:
@@ -176,12 +199,27 @@ def load_state_dict(solver: Any, state: Mapping[str, Any]) -> None:
     solver.history = [dict(record) for record in meta["history"]]
     solver._lr_scale = float(meta.get("lr_scale", 1.0))
     rng = meta["rng"]
-    solver._rng.bit_generator.state = rng["train"]
-    solver._eval_rng.bit_generator.state = rng["eval"]
     generators = model_generators(solver.model)
+    pairs = [(solver._rng, rng["train"], "rng.train"), (solver._eval_rng, rng["eval"], "rng.eval")]
     if len(rng.get("model", [])) == len(generators):
-        for generator, saved in zip(generators, rng["model"], strict=True):
+        pairs += [
+            (generator, saved, f"rng.model[{i}]")
+            for i, (generator, saved) in enumerate(zip(generators, rng["model"], strict=True))
+        ]
+    for generator, saved, field in pairs:
+        try:
             generator.bit_generator.state = saved
-    solver.callbacks.set_states(meta.get("callbacks", {}))
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ModelFileError(
+                f"checkpoint metadata field {field!r} is not a valid state of this random "
+                f"generator ({type(exc).__name__}: {exc}); the file is corrupt or was edited"
+            ) from None
+    try:
+        solver.callbacks.set_states(meta.get("callbacks", {}))
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise ModelFileError(
+            f"checkpoint metadata field 'callbacks' holds a state the callbacks cannot use "
+            f"({type(exc).__name__}: {exc}); the file is corrupt or was edited"
+        ) from None
     solver.improved = False
     solver.stop_training = False

@@ -290,14 +290,13 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         The file is missing, unreadable or not valid TOML, or holds an unknown key or a value of
         the wrong type.
     """
+    from numnet.files import MAX_CONFIG_BYTES, read_capped
+
     path = Path(path)
     try:
-        with path.open("rb") as file:
-            raw = tomllib.load(file)
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist; check the --config path") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        raw = tomllib.loads(
+            read_capped(path, "config file", ConfigError, MAX_CONFIG_BYTES).decode()
+        )
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigError(f"config file {path} is not valid TOML: {reason}") from None

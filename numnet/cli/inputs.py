@@ -24,13 +24,15 @@ def read_images(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     y : ndarray of int64, shape (N,), or None when the file has no labels (test CSV, IDX)
     """
     from numnet.data import read_idx, read_kaggle_csv
+    from numnet.data.validate import check_pixels
+    from numnet.files import check_regular
 
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"input file {path} does not exist; check the path")
+    path = check_regular(path, "input file", DataError)
     if path.suffix.lower() == ".csv":
-        return read_kaggle_csv(path)
-    return read_idx(path, expect_ndim=3), None
+        return read_kaggle_csv(path)  # checks every pixel and label itself
+    images = read_idx(path, expect_ndim=3)
+    check_pixels(images, str(path))
+    return images, None
 
 
 class InputPipeline:
@@ -56,6 +58,14 @@ class InputPipeline:
             if dims is None:
                 raise ModelFileError("the model file's config has no input_dim; re-save the model")
             self.sample_shape = (dims,) if isinstance(dims, int) else tuple(dims)
+        dims = model_config.get("input_dim")
+        if dims is not None:
+            expected = math.prod(dims) if isinstance(dims, list | tuple) else dims
+            if math.prod(self.sample_shape) != expected:
+                raise ModelFileError(
+                    f"the model file's preprocessing expects samples of shape {self.sample_shape} "
+                    f"but the model takes {expected} inputs; the file was edited, re-save the model"
+                )
         num_classes = int(model_config.get("num_classes", 0))
         names = metadata.get("class_names")
         if isinstance(names, list) and len(names) == num_classes:

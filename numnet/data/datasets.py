@@ -16,7 +16,7 @@ import numpy as np
 
 from numnet.data.idx import load_idx_pair
 from numnet.data.kaggle_csv import read_kaggle_csv
-from numnet.data.validate import check_dataset_arrays
+from numnet.data.validate import check_dataset_arrays, check_label_bound
 from numnet.errors import DataError
 
 FASHION_MNIST_CLASSES = (
@@ -209,6 +209,7 @@ def _load_idx_directory(directory: Path, name: str, class_names: list[str] | Non
 def _default_class_names(*label_arrays: np.ndarray | None) -> list[str]:
     """``"0"``, ``"1"``, ...: at least 10 classes (digits), more if the labels go higher."""
     largest = max((int(y.max()) for y in label_arrays if y is not None and y.size), default=0)
+    check_label_bound(largest, "labels")
     return [str(k) for k in range(max(10, largest + 1))]
 
 

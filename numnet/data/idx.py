@@ -17,12 +17,15 @@ import os
 import struct
 import tempfile
 import zlib
+from contextlib import nullcontext
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
+from numnet.data.validate import check_label_bound, check_pixels
 from numnet.errors import DataError
+from numnet.files import open_regular
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -44,11 +47,6 @@ MAX_IDX_BYTES = 4 * 1024**3
 _MAX_DEFLATE_RATIO = 1100
 
 _READ_CHUNK = 1 << 20
-
-
-def _is_gzip(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return f.read(2) == GZIP_MAGIC
 
 
 def _read_exactly_capped(stream: BinaryIO, limit: int) -> bytes:
@@ -114,13 +112,21 @@ def read_idx(path: str | os.PathLike[str], expect_ndim: int | None = None) -> np
         the payload size (truncated or trailing bytes), or a truncated/corrupt gzip stream.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"{path}: IDX file not found; check the path (or --data-dir)")
+    with open_regular(path, "IDX file", DataError) as handle:
+        return _read_idx_stream(path, handle, expect_ndim)
+
+
+def _read_idx_stream(path: Path, handle: BinaryIO, expect_ndim: int | None) -> np.ndarray:
+    """The body of :func:`read_idx` on an open regular file."""
     try:
-        compressed = _is_gzip(path)
-        file_size = path.stat().st_size
-        opener = gzip.open if compressed else open
-        with opener(path, "rb") as stream:
+        compressed = handle.read(2) == GZIP_MAGIC
+        handle.seek(0)
+        file_size = os.fstat(handle.fileno()).st_size
+        stream_context = gzip.GzipFile(fileobj=handle, mode="rb") if compressed else nullcontext()
+        with stream_context as gz:
+            stream = gz if compressed else handle
             head = _read_exactly_capped(stream, 4)
             if len(head) == 4:
                 head += _read_exactly_capped(stream, 4 * head[3])
@@ -233,4 +239,7 @@ def load_idx_pair(
         )
     if labels.size and int(labels.min()) < 0:
         raise DataError(f"{labels_path}: negative label {int(labels.min())}; the file is corrupt")
+    if labels.size:
+        check_label_bound(int(labels.max()), str(labels_path))
+    check_pixels(images, str(images_path))
     return images, labels.astype(np.int64)

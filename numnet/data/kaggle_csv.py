@@ -19,9 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from numnet.data.validate import MAX_CLASSES
 from numnet.errors import DataError
+from numnet.files import read_capped
 
 _BLOCK_ROWS = 2048
+# Largest CSV file numnet reads (Kaggle's train.csv is 73 MB); the same bound as an IDX payload.
+MAX_CSV_BYTES = 4 * 1024**3
 _NUMBER = re.compile(rb"[ \t]*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[ \t]*")
 _DIGITS_AND_COMMA = b"0123456789,"
 
@@ -144,8 +148,7 @@ class _CsvReader:
         if self.has_labels:
             labels = block[:, 0]
             bad_label = ~(labels >= 0) | (labels != np.floor(labels))
-            if num_classes is not None:
-                bad_label |= labels >= num_classes
+            bad_label |= labels >= (MAX_CLASSES if num_classes is None else num_classes)
             label_problem_rows = np.flatnonzero(bad_label)
         rows = np.union1d(bad_rows, label_problem_rows)
         if rows.size == 0:
@@ -154,13 +157,20 @@ class _CsvReader:
         self.check_format(start + row, start + row + 1)  # e.g. a blank cell NumPy read as -1
         if row in label_problem_rows:
             label = block[row, 0]
+            # the cell as written: a float64 cannot show 1e400 or a 25-digit integer faithfully
+            text = self.lines[start + row].split(b",", 1)[0].strip().decode("ascii", "replace")
             if label < 0:
-                problem = f"negative label {label:g}"
-            elif label != math.floor(label):
-                problem = f"label {label:g} is not an integer class index"
-            else:
+                problem = f"negative label {text}"
+            elif num_classes is None and not label < MAX_CLASSES:
+                problem = (
+                    f"label {text} is beyond numnet's limit of {MAX_CLASSES} classes "
+                    f"(0-{MAX_CLASSES - 1})"
+                )
+            elif num_classes is not None and not label < num_classes:
                 last = num_classes - 1
-                problem = f"label {label:g} is beyond the {num_classes} classes (0-{last})"
+                problem = f"label {text} is beyond the {num_classes} classes (0-{last})"
+            else:
+                problem = f"label {text} is not an integer class index"
             raise self.fail(start + row, problem)
         column = int(np.flatnonzero(bad_pixel[row])[0])
         value = pixels[row, column]
@@ -197,12 +207,9 @@ def read_kaggle_csv(
         or a test CSV where ``require_labels`` is True. The message names the file and line.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"{path}: CSV file not found; check the path")
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise DataError(f"{path}: cannot read the CSV file ({err}); check its permissions") from err
+    raw = read_capped(path, "CSV file", DataError, MAX_CSV_BYTES)
     raw = raw.removeprefix(b"\xef\xbb\xbf")
     if b"\r" in raw:
         raw = raw.replace(b"\r\n", b"\n")

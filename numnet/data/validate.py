@@ -9,6 +9,46 @@ import numpy as np
 
 from numnet.errors import DataError
 
+# Labels are class indices below this limit. A label read from a file decides how many classes a
+# dataset has (and so the size of class-name lists and of a model's output layer); without a bound
+# one forged label would make numnet allocate gigabytes before anything else is checked.
+MAX_CLASSES = 65_536
+
+
+def check_label_bound(high: float, source: str) -> None:
+    """Raise DataError unless the largest label ``high`` read from ``source`` is below the limit."""
+    if not high < MAX_CLASSES:  # also catches NaN
+        shown = f"{high:g}" if isinstance(high, float) else str(high)
+        raise DataError(
+            f"{source}: label {shown} is beyond numnet's limit of {MAX_CLASSES} classes "
+            f"(labels 0-{MAX_CLASSES - 1}); the file is corrupt or holds something other than "
+            "class indices"
+        )
+
+
+def check_pixels(X: np.ndarray, source: str) -> None:
+    """Raise DataError unless every value of the image array ``X`` read from ``source`` is a finite
+    number in 0-255 (the promise for every input file, integer or float, train or predict)."""
+    if X.size == 0 or X.dtype == np.uint8:
+        return
+    if X.dtype.kind not in "iuf":
+        raise DataError(f"{source}: images hold {X.dtype} values, expected pixel numbers 0-255")
+    if X.dtype.kind == "f":
+        nan = np.isnan(X)
+        if nan.any():
+            index = tuple(int(i) for i in np.argwhere(nan)[0])
+            raise DataError(
+                f"{source}: image {index[0]} holds NaN at position {index[1:]}; pixels must be "
+                "numbers 0-255, fix or re-create the file"
+            )
+    bad = (X < 0) | (X > 255)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise DataError(
+            f"{source}: image {index[0]} has pixel value {X[index]:g} at position {index[1:]}, "
+            "outside 0-255; fix or re-create the file"
+        )
+
 
 def check_dataset_arrays(
     X: Any,
