@@ -36,15 +36,14 @@ def run_export(args: argparse.Namespace) -> int:
     from numnet.onnx_io._common import require_onnx
 
     require_onnx()
-    from numnet.onnx_io.export import build_graph, export_onnx
+    from numnet.onnx_io.export import export_onnx
     from numnet.serialization import load_model
 
     source = _model_path(args.model)
     output = Path(args.output) if args.output else source.with_suffix(".onnx")
     _check_output(output, args.force)
     model, metadata = load_model(source)
-    export_onnx(model, output, opset=args.opset, metadata=metadata)
-    proto = build_graph(model, metadata, args.opset)
+    proto = export_onnx(model, output, opset=args.opset, metadata=metadata)
     size = proto.graph.input[0].type.tensor_type.shape.dim[1].dim_value
     print(
         f"wrote {output} (opset {args.opset}, IR version {proto.ir_version}): input (N, {size}) "

@@ -11,12 +11,12 @@ from typing import Any
 __all__ = ["export_onnx", "import_onnx"]
 
 
-def export_onnx(model: Any, path: Any, opset: int | None = None, metadata: Any = None) -> None:
-    """Write ``model`` as ONNX; see :func:`numnet.onnx_io.export.export_onnx`."""
+def export_onnx(model: Any, path: Any, opset: int | None = None, metadata: Any = None) -> Any:
+    """Write ``model`` as ONNX, return the graph: :func:`numnet.onnx_io.export.export_onnx`."""
     from numnet.onnx_io._common import DEFAULT_OPSET
     from numnet.onnx_io.export import export_onnx as _export
 
-    _export(model, path, DEFAULT_OPSET if opset is None else opset, metadata)
+    return _export(model, path, DEFAULT_OPSET if opset is None else opset, metadata)
 
 
 def import_onnx(path: Any, **options: Any) -> Any:

@@ -271,7 +271,7 @@ def export_onnx(
     path: str | os.PathLike[str],
     opset: int = DEFAULT_OPSET,
     metadata: dict[str, Any] | None = None,
-) -> None:
+) -> Any:
     """Write ``model`` to ``path`` as ONNX (atomically: a partial file never has the final name).
 
     Parameters
@@ -286,6 +286,11 @@ def export_onnx(
     metadata : dict, optional
         The model file's metadata (preprocessing, class names); by default ``model.metadata``
         (set by :func:`numnet.load`).
+
+    Returns
+    -------
+    onnx.ModelProto
+        The graph written.
     """
     proto = build_graph(model, metadata, opset)
     target = Path(path)
@@ -305,3 +310,4 @@ def export_onnx(
         except OSError:
             pass
         raise
+    return proto
