@@ -130,7 +130,7 @@ better_data = {
     "X_val": as_images(X_val),
     "y_val": y_val,
 }
-better_model = ConvNet(input_dim=(1, 8, 8), conv_channels=(8, 16), hidden_dims=(128,), seed=0)
+better_model = ConvNet(input_dim=(1, 8, 8), conv_channels=(16, 32), hidden_dims=(128,), seed=0)
 better = numnet.Solver(
     better_model,
     better_data,
