@@ -157,3 +157,58 @@ def test_imported_model_trains_and_saves(exported, tmp_path):
     numnet.save(tmp_path / "trained.npz", model)
     again = numnet.load(tmp_path / "trained.npz")
     np.testing.assert_array_equal(again.scores(X), model.scores(X))
+
+
+def test_other_layers_and_matmul_add_import(tmp_path):
+    """Average pooling, LeakyReLU, Tanh, Sigmoid, Dropout, a stride-2 unpadded conv and a final
+    Softmax from PyTorch; and a Keras-style MatMul + Add graph built by hand."""
+    torch.manual_seed(1)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 3, 2, stride=2),
+        torch.nn.LeakyReLU(0.2),
+        torch.nn.AvgPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Dropout(0.5),
+        torch.nn.Linear(12, 7),
+        torch.nn.Tanh(),
+        torch.nn.Linear(7, 5),
+        torch.nn.Sigmoid(),
+        torch.nn.Linear(5, 4),
+        torch.nn.Softmax(dim=1),
+    ).eval()
+    _export(net, tmp_path / "other.onnx")
+    model = numnet.import_onnx(tmp_path / "other.onnx")
+    X = np.random.default_rng(6).normal(size=(200, 1, 8, 8)).astype(np.float32)
+    with torch.no_grad():
+        expected = net(torch.from_numpy(X)).numpy()
+    scores = model.scores(X)
+    probabilities = np.exp(scores - scores.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(probabilities, expected, rtol=0, atol=1e-5)
+
+    onnx = need("onnx")
+    helper, rng = onnx.helper, np.random.default_rng(7)
+    W1, b1 = rng.normal(size=(6, 5)).astype(np.float32), rng.normal(size=5).astype(np.float32)
+    W2, b2 = rng.normal(size=(5, 3)).astype(np.float32), rng.normal(size=3).astype(np.float32)
+    arrays = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+    nodes = [
+        helper.make_node("MatMul", ["x", "W1"], ["h"]),
+        helper.make_node("Add", ["h", "b1"], ["hb"]),
+        helper.make_node("Relu", ["hb"], ["r"]),
+        helper.make_node("MatMul", ["r", "W2"], ["s"]),
+        helper.make_node("Add", ["b2", "s"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "keras",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 6])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["N", 3])],
+        [onnx.numpy_helper.from_array(value, name) for name, value in arrays.items()],
+    )
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    proto.ir_version = 7
+    (tmp_path / "keras.onnx").write_bytes(proto.SerializeToString())
+    model = numnet.import_onnx(tmp_path / "keras.onnx")
+    X = rng.normal(size=(10, 6)).astype(np.float32)
+    expected = np.maximum(X @ W1 + b1, 0) @ W2 + b2
+    np.testing.assert_allclose(model.scores(X), expected, rtol=1e-5, atol=1e-5)
