@@ -1,4 +1,4 @@
-"""The ``numnet`` argument parser: subcommands train, evaluate, predict and gradcheck."""
+"""The ``numnet`` parser: subcommands train, evaluate, predict, gradcheck, export and import."""
 
 from __future__ import annotations
 
@@ -92,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the ``numnet`` parser; ``args.command`` names the chosen subcommand."""
     parser = NumnetArgumentParser(
         prog="numnet",
-        description="Neural networks from scratch in NumPy: train, evaluate, predict, gradcheck.",
+        description="Neural networks from scratch in NumPy: train, evaluate, predict, gradcheck; "
+        "export to and import from ONNX.",
         formatter_class=_FORMATTER,
     )
     parser.add_argument("--version", action="version", version=f"numnet {__version__}")
