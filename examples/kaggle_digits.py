@@ -174,8 +174,12 @@ assert kaggle_score == better_test_acc
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
-for name, solver in (("homework (SGD, /255)", homework), ("improved (ConvNet, Adam)", better)):
-    axes[0].plot(solver.val_acc_history, "o-", ms=3, label=name)
+runs = (
+    ("homework (SGD, /255)", homework, homework_test_acc),
+    ("improved (ConvNet, Adam)", better, better_test_acc),
+)
+for name, solver, test_acc in runs:
+    axes[0].plot(solver.val_acc_history, "o-", ms=3, label=f"{name}: test {test_acc:.3f}")
 axes[0].set_xlabel("epoch")
 axes[0].set_ylabel("validation accuracy")
 axes[0].legend(fontsize=8)
