@@ -7,9 +7,11 @@ gradients and big temporaries (im2col matrices, padded inputs) between steps.
 Each name owns one block of memory. A request of another shape or dtype (a new batch size, the
 short last batch of an epoch) is served from that block when it fits, as a view of its start, so
 switching between batch sizes touches no new memory. The block is replaced by a new one when the
-request is larger, and also when it needs less than ``1 / SHRINK_BELOW`` of it, so that one big
-batch (predicting a test set at once) does not leave a model holding that much memory for good:
-at most one block per name lives. Blocks of 1 MiB and more sit in 2 MiB memory pages
+request is larger, and also when ``SHRINK_AFTER`` requests in a row needed less than
+``1 / SHRINK_BELOW`` of it, so that one big batch (predicting a test set at once) does not leave a
+model holding that much memory for good, while a few small calls between big ones (a server's odd
+single request, an epoch's short last batch) neither give it back nor page it in again: at most
+one block per name lives. Blocks of 1 MiB and more sit in 2 MiB memory pages
 (:mod:`numnet.kernels.huge_pages`): from 2 MiB on only their whole 2 MiB stretches, the tail in
 ordinary pages, so that a first call pages in little more memory than its buffers hold.
 """
@@ -22,8 +24,10 @@ import numpy as np
 
 from numnet.kernels import huge_pages
 
-# A block serves requests down to this fraction of its size; smaller ones get a block of their own.
+# A block serves requests down to 1 / SHRINK_BELOW of its size; smaller ones too, until
+# SHRINK_AFTER of them in a row have come, and then the block is replaced by one of their size.
 SHRINK_BELOW = 4
+SHRINK_AFTER = 8
 
 
 def _nbytes(shape: tuple[int, ...], dtype: np.dtype) -> int:
@@ -47,11 +51,19 @@ class Workspace:
         self._arrays: dict[str, Any] = {}  # the array last handed out under each name
         self._blocks: dict[str, Any] = {}  # its memory: a 1-D uint8 NumPy array
         self._zero_keys: dict[str, Any] = {}  # names whose array came from zeros(): their key
+        # names whose block is more than SHRINK_BELOW times their last request: how many such
+        # requests came in a row (their calls take the slow path, to be counted)
+        self._oversized: dict[str, int] = {}
 
     def get(self, name: str, shape: tuple[int, ...], dtype: Any, xp: Any = np) -> Any:
         """Return the buffer ``name`` of the given shape and dtype (uninitialised when new)."""
         array = self._arrays.get(name)
-        if array is not None and array.shape == shape and array.dtype == dtype:
+        if (
+            array is not None
+            and array.shape == shape
+            and array.dtype == dtype
+            and name not in self._oversized
+        ):
             return array
         array = self._fit(name, tuple(shape), np.dtype(dtype), xp, zeroed=False)
         self._zero_keys.pop(name, None)
@@ -74,6 +86,7 @@ class Workspace:
             and array.dtype == dtype
             and name in self._zero_keys
             and self._zero_keys[name] == key
+            and name not in self._oversized
         ):
             return array, False
         array = self._fit(name, tuple(shape), np.dtype(dtype), xp, zeroed=True)
@@ -91,11 +104,19 @@ class Workspace:
             return array
         nbytes = _nbytes(shape, dtype)
         block = self._blocks.get(name)
-        fits = block is not None and nbytes <= block.size and nbytes * SHRINK_BELOW >= block.size
+        fits = block is not None and nbytes <= block.size
+        if fits and nbytes * SHRINK_BELOW < block.size:
+            in_a_row = self._oversized.get(name, 0) + 1
+            fits = in_a_row < SHRINK_AFTER
+            if fits:
+                self._oversized[name] = in_a_row
+        else:
+            self._oversized.pop(name, None)
         if not fits:
             # free the old block (and the array on it) before making its replacement
             self._arrays.pop(name, None)
             self._blocks.pop(name, None)
+            self._oversized.pop(name, None)
             size = max(nbytes, 1)
             if size < huge_pages.MIN_BYTES:
                 block = (np.zeros if zeroed else np.empty)(size, dtype=np.uint8)
@@ -115,6 +136,7 @@ class Workspace:
         self._arrays.clear()
         self._blocks.clear()
         self._zero_keys.clear()
+        self._oversized.clear()
 
     def nbytes(self) -> int:
         """Memory held by the buffers, in bytes (a block may be larger than its current array)."""

@@ -46,11 +46,34 @@ def test_another_dtype_of_the_same_size_reuses_the_block():
     assert second.dtype == np.float32 and np.shares_memory(first, second)
 
 
-def test_a_much_smaller_request_gives_the_memory_back():
+def test_much_smaller_requests_in_a_row_give_the_memory_back():
     workspace = Workspace()
-    workspace.get("buffer", (workspace_module.SHRINK_BELOW * 1000 + 4,), np.float32)
-    small = workspace.get("buffer", (1000,), np.float32)
+    big = workspace.get("buffer", (workspace_module.SHRINK_BELOW * 1000 + 4,), np.float32)
+    held = workspace.nbytes()
+    for _ in range(2):
+        # a few small requests, then a big one: the block stays
+        for _ in range(workspace_module.SHRINK_AFTER - 1):
+            small = workspace.get("buffer", (1000,), np.float32)
+            assert np.shares_memory(small, big) and workspace.nbytes() == held
+        assert np.shares_memory(workspace.get("buffer", big.shape, np.float32), big)
+    for _ in range(workspace_module.SHRINK_AFTER - 1):
+        small = workspace.get("buffer", (1000,), np.float32)
+    assert np.shares_memory(small, big)
+    small = workspace.get("buffer", (1000,), np.float32)  # the SHRINK_AFTER-th in a row
+    assert not np.shares_memory(small, big)
     assert workspace.nbytes() == small.nbytes  # a block of its own; the big one is gone
+    assert workspace.get("buffer", (1000,), np.float32) is small
+
+
+def test_zeros_on_an_oversized_block_stay_zero_until_it_is_replaced():
+    workspace = Workspace()
+    workspace.zeros("buffer", (workspace_module.SHRINK_BELOW * 100 + 4,), np.float32)
+    for _ in range(workspace_module.SHRINK_AFTER):  # the last one replaces the block
+        zeros, _ = workspace.zeros("buffer", (100,), np.float32)
+        assert not np.any(zeros)
+        zeros[...] = 7  # what a caller writes inside; the next call must not see it
+    again, new = workspace.zeros("buffer", (100,), np.float32)
+    assert not new and again is zeros and np.all(again == 7)  # replaced: kept as usual again
 
 
 def test_a_larger_request_replaces_the_block():
@@ -262,6 +285,7 @@ def test_a_model_across_batch_sizes_scores_as_a_new_one_and_gives_memory_back():
         np.testing.assert_allclose(
             model.loss(X[:size]), build().loss(X[:size]), rtol=1e-5, atol=1e-6
         )
-    model.loss(X[:8], y[:8])
+    for _ in range(workspace_module.SHRINK_AFTER):
+        model.loss(X[:8], y[:8])
     # the big inference batch left nothing behind once training at the small one resumed
     assert _workspace_bytes(model) <= 1.25 * trained_bytes
