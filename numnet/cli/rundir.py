@@ -198,11 +198,19 @@ def prepare_run_dir(path: Path, *, allow_existing: bool = False) -> bool:
     return created
 
 
-def remove_if_empty(path: Path) -> None:
-    """Remove ``path`` if it holds nothing but its run marker (cleanup after an early failure)."""
+def remove_lone_marker(path: Path) -> None:
+    """Delete the run marker of a new run that failed before writing anything else."""
     try:
         if [entry.name for entry in path.iterdir()] == [RUN_MARKER]:
             (path / RUN_MARKER).unlink()
+    except OSError:
+        pass
+
+
+def remove_if_empty(path: Path) -> None:
+    """Remove ``path`` if it holds nothing but its run marker (cleanup after an early failure)."""
+    remove_lone_marker(path)
+    try:
         path.rmdir()
     except OSError:
         pass

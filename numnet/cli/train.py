@@ -52,6 +52,7 @@ from numnet.cli.rundir import (
     next_run_dir,
     prepare_run_dir,
     remove_if_empty,
+    remove_lone_marker,
     write_run_marker,
     write_text_atomic,
 )
@@ -93,6 +94,8 @@ def run_train(args: argparse.Namespace) -> int:
     except BaseException:
         if created:
             remove_if_empty(run_dir)
+        elif not args.resume:  # an empty --out-dir the user made is left empty again
+            remove_lone_marker(run_dir)
         raise
 
 

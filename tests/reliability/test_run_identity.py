@@ -215,3 +215,12 @@ def test_a_huge_config_json_is_not_read_whole(one_epoch_run, tmp_path):
     (run / "config.json").write_text('{"pad": "' + "x" * (2 << 20) + '"}')
     line = error_line(numnet(one_epoch_run, "train", "--resume", str(run)))
     assert "config.json" in line and "bytes" in line
+
+
+def test_a_failed_new_run_leaves_an_empty_out_dir_empty(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (tmp_path / "bad.csv").write_text("label,pixel0\n0,300\n")
+    done = numnet(tmp_path, "train", "--data", "bad.csv", "--out-dir", str(out), *TINY)
+    assert done.returncode != 0
+    assert list(out.iterdir()) == []
