@@ -17,8 +17,13 @@ Every write is atomic: the archive goes to a temporary file in the destination d
 fsync'ed and then renamed over the final name with ``os.replace``, so an interrupted write never
 leaves a partial file under the final name. Every read uses ``np.load(..., allow_pickle=False)``;
 anything that is not a well-formed numnet file raises :class:`~numnet.errors.ModelFileError` with a
-one-line message. Non-finite parameters are refused on write and on read, so a diverged run can
-never produce a model file full of NaN.
+one-line message. Any array holding NaN or Inf (optimizer state included) is refused on write and
+on read, so a diverged run can never produce a model file full of NaN.
+
+The file is opened through :func:`numnet.files.open_regular` (a FIFO or device is refused, the size
+is capped at :data:`numnet.files.MAX_MODEL_BYTES`), and the values inside it are checked by
+:mod:`numnet.file_values` as soon as the JSON is parsed: every metadata field's type, and the model
+config against the stored weights, before any model is built from it.
 """
 
 from __future__ import annotations
