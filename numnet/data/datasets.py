@@ -18,6 +18,7 @@ from numnet.data.idx import load_idx_pair
 from numnet.data.kaggle_csv import read_kaggle_csv
 from numnet.data.validate import check_dataset_arrays, check_label_bound
 from numnet.errors import DataError
+from numnet.files import check_regular
 
 FASHION_MNIST_CLASSES = (
     "T-shirt/top",
@@ -111,6 +112,8 @@ def load_dataset(
         return _load_csv_dataset(path, None)
     if path.is_dir():
         return _load_directory(path)
+    if path.exists():  # a FIFO, device or socket: refused by name, never opened
+        check_regular(path, "data file", DataError)
     raise DataError(
         f"unknown dataset {str(name_or_path)!r}: use one of {', '.join(DATASET_NAMES)}, a Kaggle "
         "train.csv file, or a directory of IDX or CSV files"

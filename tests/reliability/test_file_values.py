@@ -358,9 +358,10 @@ def fifo(tmp_path: Path) -> Path:
         (load_checkpoint, ModelFileError),
         (lambda p: read_idx(p), DataError),
         (lambda p: read_kaggle_csv(p), DataError),
+        (lambda p: load_dataset(p), DataError),
         (lambda p: load_toml(p), ConfigError),
     ],
-    ids=["load_model", "load_checkpoint", "read_idx", "read_kaggle_csv", "config"],
+    ids=["load_model", "load_checkpoint", "read_idx", "read_kaggle_csv", "load_dataset", "config"],
 )
 def test_fifo_refused_without_blocking(fifo: Path, call, error) -> None:
     with deadline(10), pytest.raises(error, match="named pipe"):
