@@ -30,18 +30,17 @@ MIN_BYTES = 1 << 20
 _SUPPORTED = hasattr(mmap, "MADV_HUGEPAGE") and hasattr(mmap, "MAP_ANONYMOUS")
 
 
-def _mapped(shape: Any, dtype: np.dtype, whole_pages_only: bool) -> np.ndarray | None:
+def _mapped(shape: Any, dtype: np.dtype, trim_tail: bool) -> np.ndarray | None:
     """A new C-contiguous array on a fresh huge-page mapping, or None where that is ruled out.
 
     The array starts on a 2 MiB boundary of an anonymous memory mapping advised
-    ``MADV_HUGEPAGE`` (only over its whole 2 MiB pages if ``whole_pages_only``). A fresh
-    anonymous mapping reads as zeros, and its pages are only allocated (and zeroed by the kernel)
-    when first touched.
+    ``MADV_HUGEPAGE`` (with ``trim_tail``, all but a last huge page that the array fills less
+    than half of). A fresh anonymous mapping reads as zeros, and its pages are only allocated
+    (and zeroed by the kernel) when first touched.
     """
     shape = (int(shape),) if isinstance(shape, int | np.integer) else tuple(shape)
     nbytes = math.prod(shape) * dtype.itemsize
-    advised = nbytes // HUGE_PAGE_BYTES * HUGE_PAGE_BYTES if whole_pages_only else nbytes
-    if not _SUPPORTED or nbytes < MIN_BYTES or advised == 0:
+    if not _SUPPORTED or nbytes < MIN_BYTES:
         return None
     mapped = -(-nbytes // HUGE_PAGE_BYTES) * HUGE_PAGE_BYTES + HUGE_PAGE_BYTES  # room to align
     try:
@@ -50,8 +49,9 @@ def _mapped(shape: Any, dtype: np.dtype, whole_pages_only: bool) -> np.ndarray |
         return None
     address = np.frombuffer(mapping, dtype=np.uint8, count=1).__array_interface__["data"][0]
     start = -address % HUGE_PAGE_BYTES
-    if not whole_pages_only:
-        advised = mapped - start  # the last huge page too, though the array ends inside it
+    advised = mapped - start  # the last huge page too, though the array ends inside it
+    if trim_tail and nbytes % HUGE_PAGE_BYTES < HUGE_PAGE_BYTES // 2:
+        advised = nbytes // HUGE_PAGE_BYTES * HUGE_PAGE_BYTES  # (not 0: nbytes >= MIN_BYTES)
     try:
         mapping.madvise(mmap.MADV_HUGEPAGE, start, advised)
     except OSError:  # a kernel without transparent huge pages: ordinary pages then
@@ -62,29 +62,29 @@ def _mapped(shape: Any, dtype: np.dtype, whole_pages_only: bool) -> np.ndarray |
     return flat if flat.shape == shape else flat.reshape(shape)
 
 
-def empty(shape: tuple[int, ...], dtype: Any, *, whole_pages_only: bool = False) -> np.ndarray:
+def empty(shape: tuple[int, ...], dtype: Any, *, trim_tail: bool = False) -> np.ndarray:
     """Uninitialised C-contiguous array, in 2 MiB pages when it has at least ``MIN_BYTES``.
 
     Small arrays, and any platform or failure that rules the pages out, get
     ``np.empty(shape, dtype)``.
 
     The first write into a huge page makes the kernel allocate and zero all 2 MiB of it, so an
-    array that ends inside its last huge page costs that page whole. With ``whole_pages_only``
-    only the array's whole 2 MiB pages are huge and the rest of it stays in ordinary pages
-    (an array of less than one huge page is an ordinary one): for scratch buffers of any size,
-    whose first use should page in no more than the buffer.
+    array that ends just inside its last huge page pays for that page whole. With ``trim_tail``
+    such a tail (less than half a huge page) stays in ordinary pages: for scratch buffers of any
+    size, whose first use should page in little more than the buffer, while their last few
+    ordinary pages cost the TLB little.
     """
     dtype = np.dtype(dtype)
-    array = _mapped(shape, dtype, whole_pages_only)
+    array = _mapped(shape, dtype, trim_tail)
     return np.empty(shape, dtype=dtype) if array is None else array
 
 
-def zeros(shape: tuple[int, ...], dtype: Any, *, whole_pages_only: bool = False) -> np.ndarray:
+def zeros(shape: tuple[int, ...], dtype: Any, *, trim_tail: bool = False) -> np.ndarray:
     """Like :func:`empty`, filled with zeros.
 
     A fresh mapping already reads as zeros, so nothing is written: the pages are allocated when
     the caller first writes them, not by a zero-filling pass before that.
     """
     dtype = np.dtype(dtype)
-    array = _mapped(shape, dtype, whole_pages_only)
+    array = _mapped(shape, dtype, trim_tail)
     return np.zeros(shape, dtype=dtype) if array is None else array

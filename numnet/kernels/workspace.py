@@ -12,8 +12,8 @@ request is larger, and also when ``SHRINK_AFTER`` requests in a row needed less 
 model holding that much memory for good, while a few small calls between big ones (a server's odd
 single request, an epoch's short last batch) neither give it back nor page it in again: at most
 one block per name lives. Blocks of 1 MiB and more sit in 2 MiB memory pages
-(:mod:`numnet.kernels.huge_pages`): from 2 MiB on only their whole 2 MiB stretches, the tail in
-ordinary pages, so that a first call pages in little more memory than its buffers hold.
+(:mod:`numnet.kernels.huge_pages`), all but a tail of less than half a huge page, so that a first
+call pages in little more memory than its buffers hold.
 """
 
 from __future__ import annotations
@@ -122,8 +122,7 @@ class Workspace:
                 block = (np.zeros if zeroed else np.empty)(size, dtype=np.uint8)
             else:
                 make = huge_pages.zeros if zeroed else huge_pages.empty
-                whole = size >= huge_pages.HUGE_PAGE_BYTES  # else one huge page for all of it
-                block = make((size,), np.uint8, whole_pages_only=whole)
+                block = make((size,), np.uint8, trim_tail=True)
             self._blocks[name] = block
         array = block[:nbytes].view(dtype).reshape(shape)
         if zeroed and fits:

@@ -168,17 +168,18 @@ def _advised_huge(address: int) -> bool:
     not (huge_pages._SUPPORTED and sys.platform.startswith("linux")),
     reason="needs MADV_HUGEPAGE and /proc/self/smaps",
 )
-def test_whole_pages_only_leaves_the_tail_in_ordinary_pages():
+def test_trim_tail_leaves_a_short_tail_in_ordinary_pages():
     page = huge_pages.HUGE_PAGE_BYTES
-    array = huge_pages.empty((2 * page + page // 2,), np.uint8, whole_pages_only=True)
+    array = huge_pages.empty((2 * page + page // 4,), np.uint8, trim_tail=True)
     assert _address(array) % page == 0
     assert _advised_huge(_address(array)) and _advised_huge(_address(array) + 2 * page - 1)
-    assert not _advised_huge(_address(array) + 2 * page)  # the last half page
+    assert not _advised_huge(_address(array) + 2 * page)  # the last quarter page
     array[...] = 1
     assert int(array.sum()) == array.size
-    # less than one whole huge page: an ordinary array
-    small = huge_pages.zeros((page - 1,), np.uint8, whole_pages_only=True)
-    assert small.base is None and not np.any(small)
+    # a tail of half a huge page or more takes the whole page, as without trim_tail
+    for size in (2 * page + page // 2, page - 1):
+        longer = huge_pages.zeros((size,), np.uint8, trim_tail=True)
+        assert _advised_huge(_address(longer) + size - 1) and not np.any(longer)
 
 
 def test_workspace_blocks_page_in_no_more_than_they_hold():
