@@ -1,7 +1,6 @@
-"""Small helpers shared by the channel-last kernels (``_conv_nhwc``, ``_conv_winograd``,
-``_pool_nhwc``, ``_batchnorm_rows``) and the pooling layers: scratch arrays, strided window
-slices, the window positions that lie inside the input, output sizes, and pooling blocks back
-to an image.
+"""Small helpers shared by the channel-last kernels (``conv_im2col``, ``conv_winograd``,
+``pool_nhwc``, ``batchnorm_rows``) and the pooling layers: scratch arrays, strided window slices,
+the window positions that lie inside the input, output sizes, and pooling blocks back to an image.
 """
 
 from __future__ import annotations
