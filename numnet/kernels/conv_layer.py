@@ -20,8 +20,14 @@ from numnet.kernels.dense_layer import _fitting
 from numnet.kernels.plan import BLOCKS, NCHW, NHWC, LayerPlan
 
 
-def forward(plan: LayerPlan, x: Any, w: Any, b: Any, conv_param: dict) -> tuple[Any, tuple]:
-    """The convolution of ``x`` in the plan's layouts; cache for :func:`backward`."""
+def forward(
+    plan: LayerPlan, x: Any, w: Any, b: Any, conv_param: dict, train: bool = True
+) -> tuple[Any, tuple]:
+    """The convolution of ``x`` in the plan's layouts; cache for :func:`backward`.
+
+    With ``train=False`` the Winograd kernel keeps its transformed input one pass at a time
+    instead of whole (the backward needs it whole): inference touches less memory.
+    """
     x_nchw = x.transpose(0, 3, 1, 2) if plan.input_layout == NHWC and x.ndim == 4 else x
     settings = check_conv_args(x_nchw, w, b, conv_param)  # a transposed view will do
     x_nhwc = x_nchw.transpose(0, 2, 3, 1)
@@ -34,7 +40,7 @@ def forward(plan: LayerPlan, x: Any, w: Any, b: Any, conv_param: dict) -> tuple[
     stride_h, stride_w, pad_h, pad_w = settings
     winograd = plan.kernel == "conv2d.winograd" and stride_h == stride_w == 1 and pad_h == pad_w
     if winograd:
-        out, cache = winograd_forward(x_nhwc, w, b, pad_h, plan.workspace, blocks)
+        out, cache = winograd_forward(x_nhwc, w, b, pad_h, plan.workspace, blocks, train)
     else:
         out, cache = conv_nhwc_forward(x_nhwc, w, b, settings, plan.workspace, blocks)
     if plan.output_layout == NCHW:

@@ -94,7 +94,7 @@ class Conv2d(Module):
         if self.plan.is_reference:
             out, cache = conv_forward(x, w, b, self.conv_param)
         else:
-            out, cache = conv_layer.forward(self.plan, x, w, b, self.conv_param)
+            out, cache = conv_layer.forward(self.plan, x, w, b, self.conv_param, train)
         self._remember(cache, train)
         return out
 

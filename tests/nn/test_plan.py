@@ -134,3 +134,13 @@ def test_use_kernels_switches_a_model_to_the_reference_and_back():
     with pytest.raises(ValueError, match="kernels must be"):
         with use_kernels("quick"):
             pass
+
+
+def test_winograd_inference_equals_the_reference():
+    options = dict(conv_channels=(16, 16), pool_size=(None, 2), dtype=np.float64)
+    fast, reference = _small_convnet(**options), _small_convnet(**options, kernels="reference")
+    assert fast.net.layers[2].plan.kernel == "conv2d.winograd"
+    X = np.random.default_rng(3).standard_normal((7, 2, 8, 8))
+    np.testing.assert_allclose(fast.loss(X), reference.loss(X), rtol=1e-10, atol=1e-12)
+    fast.loss(X[:5], np.arange(5) % 3)  # training after inference still has its whole cache
+    fast.net.backward(np.ones((5, 3)))
