@@ -124,14 +124,14 @@ def conv_nhwc_forward(
 def conv_nhwc_backward(
     dout: Any,
     cache: tuple,
-    need_dx: bool = True,
+    input_grad: bool = True,
     dw_out: Any = None,
     db_out: Any = None,
 ) -> tuple[Any, Any, Any]:
     """Gradients of :func:`conv_nhwc_forward` for ``dout`` (N, H', W', F), or (4, N, H'/2, W'/2, F)
     after a ``pool_blocks`` forward.
 
-    Returns ``(dx, dw, db)``: dx (N, H, W, C) channel-last, C-contiguous (None when ``need_dx``
+    Returns ``(dx, dw, db)``: dx (N, H, W, C) channel-last, C-contiguous (None when ``input_grad``
     is False; a workspace buffer when the forward had one), dw (F, C, HH, WW), db (F,). ``dw_out``
     and ``db_out`` are optional arrays to write dw and db into. See ``conv_backward`` for the math.
     """
@@ -154,7 +154,7 @@ def conv_nhwc_backward(
     db = store(dw_ext[:, field], db_out)
     dw_view = dw_ext[:, :field].reshape(num_filters, kernel_h, kernel_w, channels)
     dw = store(dw_view.transpose(0, 3, 1, 2), dw_out)
-    if not need_dx:
+    if not input_grad:
         return None, dw, db
     if blocked:  # back to (N, H', W', F) order for col2im
         _, _, half_h, half_w, _ = dout.shape

@@ -202,12 +202,12 @@ def winograd_forward(
 
 
 def winograd_backward(
-    dout: Any, cache: tuple, need_dx: bool = True, dw_out: Any = None, db_out: Any = None
+    dout: Any, cache: tuple, input_grad: bool = True, dw_out: Any = None, db_out: Any = None
 ) -> tuple[Any, Any, Any]:
     """Gradients of :func:`winograd_forward` for ``dout`` (N, H', W', F), or (4, N, H'/2, W'/2, F)
     after a ``pool_blocks`` forward.
 
-    Returns ``(dx, dw, db)``: dx (N, H, W, C) C-contiguous (None unless ``need_dx``), dw
+    Returns ``(dx, dw, db)``: dx (N, H, W, C) C-contiguous (None unless ``input_grad``), dw
     (F, C, 3, 3), db (F,); ``dw_out``/``db_out`` are optional arrays to write them into.
     """
     x_shape, w_shape, v, u, (_, _, pad, _), workspace = cache
@@ -236,8 +236,8 @@ def winograd_backward(
     # and dV_k = dM_k U_k^T while that quarter of dM is still in cache (it is never stored whole).
     dm_part = scratch(workspace, "wg_dm", (_POINTS_PER_PASS, num_tiles, num_filters), dtype, xp)
     du_t = scratch(workspace, "wg_du_t", (16, num_filters, channels), dtype, xp)
-    dv = scratch(workspace, "wg_dv", (16, num_tiles, channels), dtype, xp) if need_dx else None
-    u_t = xp.ascontiguousarray(u.transpose(0, 2, 1)) if need_dx else None
+    dv = scratch(workspace, "wg_dv", (16, num_tiles, channels), dtype, xp) if input_grad else None
+    u_t = xp.ascontiguousarray(u.transpose(0, 2, 1)) if input_grad else None
     db = None
     for start in range(0, 16, _POINTS_PER_PASS):
         points = slice(start, start + _POINTS_PER_PASS)
@@ -247,12 +247,12 @@ def winograd_backward(
         # dU_k^T = dM_k^T V_k (F x C): BLAS splits its F rows over the cores, while V_k^T dM_k
         # (C x F) ran on one core
         xp.matmul(dm_part.transpose(0, 2, 1), v[points], out=du_t[points])
-        if need_dx:
+        if input_grad:
             xp.matmul(dm_part, u_t[points], out=dv[points])
     dg = g_g.T @ du_t.reshape(16, -1)  # dg = (G kron G)^T dU: (9, F*C)
     dw_view = dg.reshape(3, 3, num_filters, channels).transpose(2, 3, 0, 1)  # (F, C, 3, 3)
     dw = store(dw_view, dw_out)
-    if not need_dx:
+    if not input_grad:
         return None, dw, db
     # dD = (B^T kron B^T)^T dV, scatter-added into the overlapping patches: in the forward's
     # passes over the images, so that each pass's dD is summed into dx from cache

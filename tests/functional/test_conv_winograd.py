@@ -88,12 +88,12 @@ def test_float32_stays_float32_and_close_to_im2col():
     assert out.dtype == np.float32
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
     dout = rng.standard_normal(out.shape).astype(np.float32)
-    got = winograd_backward(dout, cache, need_dx=True)
+    got = winograd_backward(dout, cache, input_grad=True)
     want = conv_nhwc_backward(dout, expected_cache)
     for g, e in zip(got, want, strict=True):
         assert g.dtype == np.float32
         np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-3)
-    assert winograd_backward(dout, cache, need_dx=False)[0] is None
+    assert winograd_backward(dout, cache, input_grad=False)[0] is None
 
 
 @pytest.mark.parametrize("algorithm", ["auto", "im2col", "winograd"])

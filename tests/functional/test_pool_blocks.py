@@ -42,11 +42,11 @@ def test_conv_blocks_hold_the_same_outputs_and_gradients(shape, kernel, settings
     np.testing.assert_allclose(blocks, to_blocks(plain), rtol=1e-12, atol=1e-12)
     dout = rng.standard_normal(plain.shape)
     expected = conv_nhwc_backward(dout, plain_cache)
-    for need_dx in (False, True):
-        got = conv_nhwc_backward(to_blocks(dout), cache, need_dx=need_dx)
+    for input_grad in (False, True):
+        got = conv_nhwc_backward(to_blocks(dout), cache, input_grad=input_grad)
         for g, e in zip(got, expected, strict=True):
             if g is None:
-                assert not need_dx
+                assert not input_grad
                 continue
             np.testing.assert_allclose(g, e, rtol=1e-11, atol=1e-11)
 
