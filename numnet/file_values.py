@@ -203,6 +203,30 @@ def _conv_weights(config: Mapping[str, Any]) -> int | None:
     return total + sum(a * b for a, b in zip(dims[:-1], dims[1:], strict=True))
 
 
+def _two_layer_weights(config: Mapping[str, Any]) -> int | None:
+    """TwoLayerNet is a FullyConnectedNet with one hidden layer of ``hidden_dim``."""
+    return _fc_weights({**config, "hidden_dims": [config.get("hidden_dim")]})
+
+
+def _three_layer_conv_weights(config: Mapping[str, Any]) -> int | None:
+    """ThreeLayerConvNet is a one-block ConvNet: 'same' padding, 2x2 pool, one hidden layer."""
+    size = config.get("filter_size")
+    if not _positive(size):
+        return None
+    return _conv_weights(
+        {
+            "input_dim": config.get("input_dim"),
+            "conv_channels": [config.get("num_filters")],
+            "kernel_size": size,
+            "stride": 1,
+            "pad": (size - 1) // 2,
+            "pool_size": 2,
+            "hidden_dims": [config.get("hidden_dim")],
+            "num_classes": config.get("num_classes"),
+        }
+    )
+
+
 _SIZE_KEYS = (
     "input_dim",
     "conv_channels",
@@ -212,10 +236,15 @@ _SIZE_KEYS = (
     "pool_size",
     "hidden_dims",
     "num_classes",
+    "hidden_dim",
+    "num_filters",
+    "filter_size",
 )
 _WEIGHTS: dict[str, Callable[[Mapping[str, Any]], int | None]] = {
     "FullyConnectedNet": _fc_weights,
     "ConvNet": _conv_weights,
+    "TwoLayerNet": _two_layer_weights,
+    "ThreeLayerConvNet": _three_layer_conv_weights,
 }
 
 
