@@ -1,6 +1,7 @@
 """Small helpers shared by the channel-last kernels (``conv_im2col``, ``conv_winograd``,
-``pool_nhwc``, ``batchnorm_rows``) and the pooling layers: scratch arrays, strided window slices,
-the window positions that lie inside the input, output sizes, and pooling blocks back to an image.
+``pool_nhwc``, ``batchnorm_rows``): scratch arrays, the window positions that lie inside the
+input, and pooling blocks back to an image. Output sizes and window slices are the reference's
+(:mod:`numnet.functional._windows`).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from numnet.functional._backend import get_array_module
+from numnet.functional._windows import window_slice
 
 
 def scratch(workspace: Any, name: str, shape: tuple[int, ...], dtype: Any, xp: Any) -> Any:
@@ -45,16 +47,6 @@ def blocks_to_image(blocks: Any, image: Any) -> None:
     for p in range(2):
         for q in range(2):
             image[:, p::2, q::2] = blocks[2 * p + q]
-
-
-def window_slice(offset: int, stride: int, count: int) -> slice:
-    """Positions ``offset, offset + stride, ..., offset + stride (count - 1)``: one per window."""
-    return slice(offset, offset + stride * (count - 1) + 1, stride)
-
-
-def conv_output_size(size: int, kernel: int, stride: int, pad: int) -> int:
-    """Output length of a convolution along one axis: ``1 + (size + 2 pad - kernel) // stride``."""
-    return 1 + (size + 2 * pad - kernel) // stride
 
 
 def positions_inside(offset: int, stride: int, pad: int, out_size: int, size: int) -> Any:

@@ -18,13 +18,12 @@ from __future__ import annotations
 from typing import Any
 
 from numnet.functional._backend import get_array_module
+from numnet.functional._windows import output_size, window_slice
 from numnet.kernels._utils import (
     blocks_to_image,
-    conv_output_size,
     positions_inside,
     scratch,
     store,
-    window_slice,
     zeroed_once,
 )
 
@@ -73,8 +72,8 @@ def conv_nhwc_forward(
     stride_h, stride_w, pad_h, pad_w = settings
     num_images, height, width, channels = x.shape
     num_filters, _, kernel_h, kernel_w = w.shape
-    out_h = conv_output_size(height, kernel_h, stride_h, pad_h)
-    out_w = conv_output_size(width, kernel_w, stride_w, pad_w)
+    out_h = output_size(height, kernel_h, stride_h, pad_h)
+    out_w = output_size(width, kernel_w, stride_w, pad_w)
     xp = get_array_module(x, w, b)
     dtype = xp.result_type(x, w, b)
     if pad_h or pad_w:
@@ -162,8 +161,8 @@ def conv_nhwc_backward(
         dout_image = scratch(workspace, "dout_image", image_shape, dtype, xp)
         blocks_to_image(dout, dout_image)
         dout_mat = dout_image.reshape(-1, num_filters)
-    out_h = conv_output_size(height, kernel_h, stride_h, pad_h)
-    out_w = conv_output_size(width, kernel_w, stride_w, pad_w)
+    out_h = output_size(height, kernel_h, stride_h, pad_h)
+    out_w = output_size(width, kernel_w, stride_w, pad_w)
     # col2im one kernel offset at a time: dx[rows(p), cols(q)] += dout_mat @ w[:, :, p, q], over
     # the output positions whose input position (p + s i - pad) lies inside x (not the padding).
     w_by_offset = w_ext[:, :field].reshape(num_filters, kernel_h, kernel_w, channels)

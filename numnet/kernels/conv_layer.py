@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from numnet.functional._checks import check_ndim, check_shape
+from numnet.functional._windows import output_size
 from numnet.functional.conv import check_conv_args
-from numnet.kernels._utils import conv_output_size
 from numnet.kernels.conv_im2col import conv_nhwc_backward, conv_nhwc_forward
 from numnet.kernels.conv_winograd import winograd_backward, winograd_forward
 from numnet.kernels.dense_layer import _fitting
@@ -34,8 +34,8 @@ def forward(
     blocks = False
     if plan.output_layout == BLOCKS:
         stride_h, stride_w, pad_h, pad_w = settings
-        out_h = conv_output_size(x_nhwc.shape[1], w.shape[2], stride_h, pad_h)
-        out_w = conv_output_size(x_nhwc.shape[2], w.shape[3], stride_w, pad_w)
+        out_h = output_size(x_nhwc.shape[1], w.shape[2], stride_h, pad_h)
+        out_w = output_size(x_nhwc.shape[2], w.shape[3], stride_w, pad_w)
         blocks = out_h % 2 == 0 and out_w % 2 == 0
     stride_h, stride_w, pad_h, pad_w = settings
     winograd = plan.kernel == "conv2d.winograd" and stride_h == stride_w == 1 and pad_h == pad_w
@@ -71,7 +71,7 @@ def _check_dout(dout: Any, cache: tuple) -> None:
     """Raise ``ValueError`` unless ``dout`` is the (N, F, H', W') of the forward of ``cache``."""
     (num_images, height, width, _), (num_filters, _, kernel_h, kernel_w) = cache[0], cache[1]
     stride_h, stride_w, pad_h, pad_w = cache[4]
-    out_h = conv_output_size(height, kernel_h, stride_h, pad_h)
-    out_w = conv_output_size(width, kernel_w, stride_w, pad_w)
+    out_h = output_size(height, kernel_h, stride_h, pad_h)
+    out_w = output_size(width, kernel_w, stride_w, pad_w)
     check_ndim("dout", dout, 4, "(N, F, H', W')")
     check_shape("dout", dout, (num_images, num_filters, out_h, out_w), "(N, F, H', W')")

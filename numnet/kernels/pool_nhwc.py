@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from numnet.functional._backend import get_array_module
-from numnet.kernels._utils import scratch, window_slice
+from numnet.functional._windows import window_slice
+from numnet.kernels._utils import scratch
 
 PoolSettings = tuple[int, int, int]
 
