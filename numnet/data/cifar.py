@@ -20,7 +20,6 @@ from __future__ import annotations
 import io
 import os
 import pickle
-import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from numnet.errors import DataError
+from numnet.files import read_capped
 
 __all__ = [
     "CIFAR10_CLASSES",
@@ -107,24 +107,7 @@ class CifarUnpickler(pickle.Unpickler):
 
 def _read_file(path: Path, what: str) -> bytes:
     """The bytes of a regular file of at most ``MAX_BATCH_BYTES``, or ``DataError`` (one line)."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise DataError(f"{what} {path} does not exist; check the path") from None
-    except OSError as exc:
-        raise DataError(f"cannot read {what} {path}: {exc.strerror}; check the path") from None
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        raise DataError(f"{what} {path} is not a regular file; give the path of a file")
-    with os.fdopen(fd, "rb") as handle:
-        if info.st_size > MAX_BATCH_BYTES:
-            raise DataError(
-                f"{what} {path} holds {info.st_size} bytes, more than any CIFAR-10 batch "
-                f"({MAX_BATCH_BYTES} at most); give a CIFAR-10 batch file"
-            )
-        return handle.read(MAX_BATCH_BYTES + 1)
+    return read_capped(path, what, DataError, MAX_BATCH_BYTES)
 
 
 def _check_labels(labels: np.ndarray, path: Path) -> None:
