@@ -65,22 +65,17 @@ def fresh_config(args: argparse.Namespace) -> dict[str, Any]:
     return _fill_derived(config)
 
 
-_CONFIG_JSON_LIMIT = 1 << 20  # bytes: a run's config.json is about 1 KB
-
-
 def _read_config_json(run_dir: Path) -> dict[str, Any]:
     """The settings a run stored in ``config.json`` before it was killed (no checkpoint yet)."""
+    from numnet.files import MAX_CONFIG_BYTES, read_capped
+
     path = run_dir / CONFIG_FILE
+    # a regular file of at most MAX_CONFIG_BYTES (a run's config.json is about 1 KB): a FIFO or a
+    # huge file named config.json is refused, not read
+    raw = read_capped(path, f"--resume {run_dir}: {CONFIG_FILE}", ConfigError, MAX_CONFIG_BYTES)
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(_CONFIG_JSON_LIMIT + 1)
-        if len(raw) > _CONFIG_JSON_LIMIT:
-            raise ConfigError(
-                f"--resume {run_dir}: {CONFIG_FILE} is over {_CONFIG_JSON_LIMIT} bytes, so it is "
-                "not a numnet run's settings; start a new run instead"
-            )
         stored = json.loads(raw.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(
             f"--resume {run_dir}: it has no {LAST_CHECKPOINT} and its {CONFIG_FILE} is unreadable "
             f"({type(exc).__name__}); start a new run instead"
