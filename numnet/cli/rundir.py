@@ -107,9 +107,11 @@ def is_temp_file(name: str) -> bool:
 
 
 def _is_own_config(path: Path, run_dir: Path) -> bool:
-    try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    from numnet.files import MAX_CONFIG_BYTES, read_capped
+
+    try:  # a user's file of that name may be anything: regular and small, or not ours
+        stored = json.loads(read_capped(path, "config", ConfigError, MAX_CONFIG_BYTES))
+    except (ConfigError, UnicodeDecodeError, json.JSONDecodeError):
         return False
     out_dir = stored.get("out_dir") if isinstance(stored, dict) else None
     return isinstance(out_dir, str) and Path(out_dir).resolve() == run_dir.resolve()
