@@ -58,6 +58,12 @@ def _output_size(x: Any, pool_param: dict) -> tuple[int, int, int, int, int]:
     return pool_h, pool_w, stride, out_h, out_w
 
 
+def check_pool_args(x: Any, pool_param: dict) -> PoolSettings:
+    """Validate pooling's ``x`` (N, C, H, W) and ``pool_param`` as the forwards do; return
+    ``(pool_height, pool_width, stride)`` (for kernels that take the same arguments)."""
+    return _output_size(x, pool_param)[:3]
+
+
 def _check_dout(dout: Any, x_shape: tuple[int, ...], settings: PoolSettings) -> None:
     """Raise ``ValueError`` unless ``dout`` is (N, C, H', W') for an input of ``x_shape``."""
     pool_h, pool_w, stride = settings

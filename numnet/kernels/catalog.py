@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from numnet.functional.conv import check_conv_args
-from numnet.functional.pooling import max_pool_forward
+from numnet.functional.pooling import check_pool_args
 from numnet.kernels.batchnorm_rows import batchnorm_rows_backward, batchnorm_rows_forward
 from numnet.kernels.conv_im2col import conv_nhwc_backward, conv_nhwc_forward
 from numnet.kernels.conv_winograd import winograd_backward, winograd_forward
@@ -115,16 +115,9 @@ register(
 # --- max pooling -------------------------------------------------------------------------------
 
 
-def _pool_settings(x: Any, pool_param: dict) -> tuple[int, int, int]:
-    """Validated ``(pool_h, pool_w, stride)``: the reference's checks run on a tiny forward."""
-    pool_h, pool_w, stride = (pool_param[k] for k in ("pool_height", "pool_width", "stride"))
-    max_pool_forward(x[:1, :1], pool_param)  # raises the reference's errors for bad settings
-    return int(pool_h), int(pool_w), int(stride)
-
-
 def max_pool_forward_fast(x: Any, pool_param: dict) -> tuple[Any, tuple]:
     """:func:`~numnet.functional.pooling.max_pool_forward` by the channel-last kernel."""
-    settings = _pool_settings(x, pool_param)
+    settings = check_pool_args(x, pool_param)
     out, cache = max_pool_nhwc_forward(_nhwc(x), settings)
     return _nchw(out), cache
 
@@ -136,7 +129,7 @@ def max_pool_backward_fast(dout: Any, cache: tuple) -> Any:
 
 def max_pool_blocks_forward_nchw(x: Any, pool_param: dict) -> tuple[Any, tuple]:
     """2x2, stride-2 max pooling through the window-blocks kernel (the layout a ConvNet uses)."""
-    settings = _pool_settings(x, pool_param)
+    settings = check_pool_args(x, pool_param)
     if settings != (2, 2, 2):
         raise ValueError("the pooling-blocks kernel needs 2x2 windows with stride 2")
     height, width = 2 * (x.shape[2] // 2), 2 * (x.shape[3] // 2)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from numnet.functional.pooling import max_pool_forward
+from numnet.functional.pooling import check_pool_args
 from numnet.kernels.plan import NCHW, LayerPlan
 from numnet.kernels.pool_nhwc import (
     max_pool_blocks_backward,
@@ -29,7 +29,7 @@ def forward(plan: LayerPlan, x: Any, pool_param: dict, train: bool) -> tuple[Any
         return out, ("blocks", cache, x if plan.grad_into_input else None)
     nchw = plan.input_layout == NCHW
     x_nchw = x if nchw else x.transpose(0, 3, 1, 2)
-    settings = _settings(x_nchw, pool_param)
+    settings = check_pool_args(x_nchw, pool_param)
     out, cache = max_pool_nhwc_forward(
         x_nchw.transpose(0, 2, 3, 1), settings, plan.workspace, train=train
     )
@@ -47,12 +47,3 @@ def backward(plan: LayerPlan, dout: Any, cache: tuple) -> Any:
         return max_pool_nhwc_backward(dout, inner)
     dx = max_pool_nhwc_backward(np.ascontiguousarray(dout.transpose(0, 2, 3, 1)), inner)
     return np.ascontiguousarray(dx.transpose(0, 3, 1, 2))
-
-
-def _settings(x_nchw: Any, pool_param: dict) -> tuple[int, int, int]:
-    """``(pool_h, pool_w, stride)``, after the reference's checks of ``x`` and ``pool_param``."""
-    if x_nchw.ndim == 4 and x_nchw.shape[0] and x_nchw.shape[1]:
-        max_pool_forward(x_nchw[:1, :1], pool_param)  # raises the reference's errors
-    else:
-        max_pool_forward(x_nchw, pool_param)
-    return tuple(int(pool_param[k]) for k in ("pool_height", "pool_width", "stride"))
