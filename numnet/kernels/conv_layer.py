@@ -16,7 +16,7 @@ from numnet.functional._windows import output_size
 from numnet.functional.conv import check_conv_args
 from numnet.kernels.conv_im2col import conv_nhwc_backward, conv_nhwc_forward
 from numnet.kernels.conv_winograd import winograd_backward, winograd_forward
-from numnet.kernels.dense_layer import _fitting
+from numnet.kernels.dense_layer import fitting_out
 from numnet.kernels.plan import BLOCKS, NCHW, NHWC, LayerPlan
 
 
@@ -58,8 +58,8 @@ def backward(
         _check_dout(dout, inner)
         dout = dout.transpose(0, 2, 3, 1)
     dtype = np.result_type(dout, inner[3])
-    dw_out = _fitting(grad_out, "W", w_shape, dtype)
-    db_out = _fitting(grad_out, "b", (w_shape[0],), dtype)
+    dw_out = fitting_out(grad_out, "W", w_shape, dtype)
+    db_out = fitting_out(grad_out, "b", (w_shape[0],), dtype)
     kernel_backward = winograd_backward if winograd else conv_nhwc_backward
     dx, dw, db = kernel_backward(dout, inner, input_grad, dw_out, db_out)
     if dx is not None and plan.input_layout == NCHW:

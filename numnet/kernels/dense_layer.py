@@ -62,13 +62,13 @@ def linear_backward(
         inner,
         input_grad,
         dx_out,
-        _fitting(grad_out, "W", w.shape, dtype),
-        _fitting(grad_out, "b", (w.shape[1],), dtype),
+        fitting_out(grad_out, "W", w.shape, dtype),
+        fitting_out(grad_out, "b", (w.shape[1],), dtype),
     )
     return (None if dx is None else dx.reshape(x_shape)), dw, db
 
 
-def _fitting(grad_out: dict | None, name: str, shape: tuple, dtype: Any) -> Any:
+def fitting_out(grad_out: dict | None, name: str, shape: tuple, dtype: Any) -> Any:
     """``grad_out[name]`` when it has ``shape`` and ``dtype``, else None (a fresh array)."""
     array = None if grad_out is None else grad_out.get(name)
     if array is None or array.shape != tuple(shape) or array.dtype != dtype:

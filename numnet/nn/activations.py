@@ -15,6 +15,7 @@ from numnet.functional.activations import (
     tanh_forward,
 )
 from numnet.kernels import dense_layer
+from numnet.kernels.plan import REFERENCE
 from numnet.nn.module import Module
 
 
@@ -26,9 +27,9 @@ class ReLU(Module):
     """
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
-        if self.plan.is_reference or not hasattr(x, "dtype"):
+        if self.plan.is_reference or not hasattr(x, "dtype"):  # not an array: the reference's error
             out, cache = relu_forward(x)
-            self._cache = (None, cache) if train else None
+            self._cache = (REFERENCE, cache) if train else None
             return out
         out, cache = dense_layer.relu_forward(self.plan, x)
         self._remember(cache, train)
@@ -36,7 +37,7 @@ class ReLU(Module):
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         plan, cache = self._recall()
-        if plan is None or plan.is_reference:
+        if plan.is_reference:
             return relu_backward(dout, cache)
         return dense_layer.relu_backward(plan, dout, cache)
 
