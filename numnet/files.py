@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -132,3 +134,25 @@ def read_capped(
     if len(data) > limit:
         raise error(f"{what} {path} grew past the {limit}-byte limit while it was read; try again")
     return data
+
+
+def write_atomic(target: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Call ``write(handle)`` on a temporary file beside ``target``, then rename it over ``target``.
+
+    The temporary file is flushed and fsync'ed before ``os.replace``, so ``target`` holds either
+    its old content or all of the new one; on any error the temporary file is removed and
+    ``target`` is left as it was. The caller checks that the directory exists.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

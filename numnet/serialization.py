@@ -32,7 +32,6 @@ import json
 import math
 import os
 import struct
-import tempfile
 import warnings
 import zipfile
 import zlib
@@ -45,7 +44,7 @@ import numpy as np
 from numnet._version import __version__
 from numnet.errors import ModelFileError
 from numnet.file_values import check_config_size, check_metadata
-from numnet.files import MAX_MODEL_BYTES, open_regular
+from numnet.files import MAX_MODEL_BYTES, open_regular, write_atomic
 
 FORMAT_VERSION = 1
 META_KEY = "__numnet__"
@@ -118,19 +117,10 @@ def atomic_savez(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray])
             raise TypeError(
                 f"array {key!r} has dtype object; numnet files hold numeric arrays only"
             )
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **{key: np.asarray(value) for key, value in arrays.items()})
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        raise
+    write_atomic(
+        directory / target.name,
+        lambda handle: np.savez(handle, **{k: np.asarray(v) for k, v in arrays.items()}),
+    )
     _fsync_directory(directory)
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ import numpy as np
 
 from numnet._version import __version__
 from numnet.errors import ConfigError, ModelFileError, NumnetError
+from numnet.files import write_atomic
 from numnet.nn import (
     AvgPool2d,
     BatchNorm1d,
@@ -297,17 +297,5 @@ def export_onnx(
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise NumnetError(f"cannot write {target}: directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(proto.SerializeToString())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(directory / target.name, lambda handle: handle.write(proto.SerializeToString()))
     return proto

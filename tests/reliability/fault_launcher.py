@@ -2,8 +2,8 @@
 
 The kill -9 tests need to kill the trainer *while* it writes a checkpoint. numnet has no hook for
 that, so this launcher adds one from the outside: it wraps ``numnet.serialization.atomic_savez``
-(to know which file is being written) and gives the module an ``os`` whose ``fsync``/``replace``
-pause when the chosen write reaches the chosen stage. Environment variables:
+(to know which file is being written) and gives ``numnet.files`` (whose ``write_atomic`` does the
+write) an ``os`` whose ``fsync``/``replace`` pause when the chosen write reaches the chosen stage. Environment variables:
 
 ``RELIABILITY_PAUSE_TARGET``  file name to pause in (e.g. ``last.npz``)
 ``RELIABILITY_PAUSE_COUNT``   pause in the N-th write of that file (1-based)
@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numnet.files as files
 import numnet.serialization as serialization
 from numnet.cli import main
 
@@ -44,7 +45,8 @@ def _maybe_pause(stage: str) -> None:
 
 
 class _PausingOS:
-    """``os`` as seen by numnet.serialization, with pauses in ``fsync`` and ``replace``."""
+    """``os`` as seen by numnet.files (whose write_atomic writes the checkpoints), with pauses in
+    ``fsync`` and ``replace``."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(os, name)
@@ -73,7 +75,7 @@ def _tracking_atomic_savez(path: Any, arrays: Any) -> None:
 
 
 serialization.atomic_savez = _tracking_atomic_savez
-serialization.os = _PausingOS()
+files.os = _PausingOS()
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
