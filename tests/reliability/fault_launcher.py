@@ -3,7 +3,8 @@
 The kill -9 tests need to kill the trainer *while* it writes a checkpoint. numnet has no hook for
 that, so this launcher adds one from the outside: it wraps ``numnet.serialization.atomic_savez``
 (to know which file is being written) and gives ``numnet.files`` (whose ``write_atomic`` does the
-write) an ``os`` whose ``fsync``/``replace`` pause when the chosen write reaches the chosen stage. Environment variables:
+write) an ``os`` whose ``fsync``/``replace`` pause when the chosen write reaches the chosen
+stage. Environment variables:
 
 ``RELIABILITY_PAUSE_TARGET``  file name to pause in (e.g. ``last.npz``)
 ``RELIABILITY_PAUSE_COUNT``   pause in the N-th write of that file (1-based)
