@@ -24,7 +24,16 @@ from typing import BinaryIO
 
 from numnet.errors import NumnetError
 
-__all__ = ["MAX_CONFIG_BYTES", "MAX_MODEL_BYTES", "check_regular", "open_regular", "read_capped"]
+__all__ = [
+    "MAX_CONFIG_BYTES",
+    "MAX_MODEL_BYTES",
+    "check_regular",
+    "new_file_mode",
+    "open_regular",
+    "read_capped",
+    "temp_file_beside",
+    "write_atomic",
+]
 
 # A --config TOML file holds a few dozen settings; 1 MiB is far beyond any real one.
 MAX_CONFIG_BYTES = 1 << 20
@@ -136,14 +145,43 @@ def read_capped(
     return data
 
 
+def new_file_mode() -> int:
+    """The mode a new file gets from ``open()``: ``0o666`` less the process's umask (0644 usually).
+
+    ``tempfile.mkstemp`` creates its files 0600 whatever the umask; numnet's atomic writes give
+    the finished file this mode instead, like every other tool.
+    """
+    mask = os.umask(0o022)  # reading the umask means setting it; restored at once
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def temp_file_beside(target: str | os.PathLike[str]) -> tuple[int, str]:
+    """``(fd, name)`` of a new temporary file ``.<target name>.XXXXXXXX.tmp`` beside ``target``.
+
+    Its mode is :func:`new_file_mode` (not mkstemp's 0600), so renaming it over ``target`` gives
+    a file with the mode an ordinary write would have given.
+    """
+    path = Path(target)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, new_file_mode())
+    except BaseException:
+        os.close(fd)
+        os.unlink(name)
+        raise
+    return fd, name
+
+
 def write_atomic(target: Path, write: Callable[[BinaryIO], None]) -> None:
     """Call ``write(handle)`` on a temporary file beside ``target``, then rename it over ``target``.
 
     The temporary file is flushed and fsync'ed before ``os.replace``, so ``target`` holds either
     its old content or all of the new one; on any error the temporary file is removed and
-    ``target`` is left as it was. The caller checks that the directory exists.
+    ``target`` is left as it was. The new file's mode is :func:`new_file_mode` (0644 under the
+    usual umask 022). The caller checks that the directory exists.
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = temp_file_beside(target)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)

@@ -1,6 +1,6 @@
 """Training plots (loss and accuracy curves), a NumPy confusion matrix, and its plot.
 
-matplotlib is optional (``pip install numnet[plot]``) and imported only when drawing, with the
+matplotlib is optional (``pip install -e '.[plot]'``) and imported only when drawing, with the
 non-interactive ``Agg`` backend. Decision: the :class:`Plots` callback *warns and skips* when
 matplotlib is missing (a finished training run must not fail because of an optional extra), while
 :func:`plot_confusion_matrix`, which a user calls explicitly to get a picture, raises
@@ -10,7 +10,6 @@ matplotlib is missing (a finished training run must not fail because of an optio
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,8 +20,11 @@ import numpy as np
 from numnet.callbacks.base import Callback
 from numnet.callbacks.trainer import Trainer
 from numnet.errors import NumnetError
+from numnet.files import temp_file_beside
 
-_INSTALL_HINT = "matplotlib is not installed; run `pip install numnet[plot]` to draw plots"
+_INSTALL_HINT = (
+    "matplotlib is not installed; run `pip install -e '.[plot]'` in the checkout to draw plots"
+)
 
 
 def _pyplot() -> Any:
@@ -78,7 +80,7 @@ def plot_confusion_matrix(
     Raises
     ------
     NumnetError
-        If matplotlib is not installed (the message says ``pip install numnet[plot]``).
+        If matplotlib is not installed (the message says ``pip install -e '.[plot]'``).
     """
     cm = np.asarray(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.shape[0] != len(class_names):
@@ -111,7 +113,7 @@ def _save_figure(fig: Any, path: str | os.PathLike[str]) -> None:
     """``fig.savefig(path)`` through a temporary file in the same directory and ``os.replace``:
     an interrupted or failed save leaves any earlier picture at ``path`` as it was."""
     path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp_name = temp_file_beside(path)  # mode 0644 under umask 022, not mkstemp's 0600
     try:
         with os.fdopen(fd, "wb") as handle:
             fig.savefig(handle, format=path.suffix.lstrip(".") or "png", dpi=100)

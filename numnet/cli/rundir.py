@@ -219,8 +219,13 @@ def remove_if_empty(path: Path) -> None:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same directory and ``os.replace``."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write ``text`` to ``path`` via a temporary file in the same directory and ``os.replace``.
+
+    The file gets the mode an ordinary write gives (0644 under umask 022), not mkstemp's 0600.
+    """
+    from numnet.files import temp_file_beside
+
+    fd, tmp_name = temp_file_beside(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)

@@ -15,7 +15,6 @@ import gzip
 import math
 import os
 import struct
-import tempfile
 import zlib
 from contextlib import nullcontext
 from pathlib import Path
@@ -25,7 +24,7 @@ import numpy as np
 
 from numnet.data.validate import check_label_bound, check_pixels
 from numnet.errors import DataError
-from numnet.files import open_regular
+from numnet.files import open_regular, temp_file_beside
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -204,7 +203,7 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> None:
     header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     payload = np.ascontiguousarray(array, dtype=IDX_DTYPES[code]).tobytes()
     path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp_name = temp_file_beside(path)  # mode 0644 under umask 022, not mkstemp's 0600
     try:
         with os.fdopen(fd, "wb") as raw:
             if path.name.endswith(".gz"):

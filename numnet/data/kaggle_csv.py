@@ -14,14 +14,13 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from numnet.data.validate import MAX_CLASSES
 from numnet.errors import DataError
-from numnet.files import read_capped
+from numnet.files import read_capped, temp_file_beside
 
 _BLOCK_ROWS = 2048
 # Largest CSV file numnet reads (Kaggle's train.csv is 73 MB); the same bound as an IDX payload.
@@ -256,12 +255,51 @@ def write_submission(path: str | os.PathLike[str], labels: np.ndarray) -> None:
         raise TypeError(f"labels must be an integer array, got dtype {labels.dtype}")
     if labels.size and int(labels.min()) < 0:
         raise ValueError(f"labels must be non-negative class indices, got {int(labels.min())}")
-    path = Path(path)
     rows = "".join(f"{i},{label}\n" for i, label in enumerate(labels.tolist(), start=1))
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _write_text(Path(path), "ImageId,Label\n" + rows)
+
+
+def write_probabilities(
+    path: str | os.PathLike[str], probabilities: np.ndarray, class_names: list[str]
+) -> None:
+    """Write class probabilities ``ImageId,<class name>,...`` (ImageId from 1), atomically.
+
+    One column per class, in the model's class order, each value with 9 significant digits; the
+    Kaggle layout of a probability submission, and a scores file for ensembling.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Destination CSV.
+    probabilities : ndarray of float, shape (N, K)
+        Each row a distribution over the K classes.
+    class_names : list of str, length K
+        Column headers; a name holding a comma or a quote is quoted as CSV requires.
+    """
+    probabilities = np.asarray(probabilities)
+    if probabilities.ndim != 2 or probabilities.shape[1] != len(class_names):
+        raise ValueError(
+            f"probabilities must have shape (N, {len(class_names)}), got {probabilities.shape}"
+        )
+    header = ",".join(["ImageId", *(_csv_field(str(name)) for name in class_names)])
+    lines = [header]
+    for i, row in enumerate(probabilities.tolist(), start=1):
+        lines.append(",".join([str(i), *(f"{value:.9g}" for value in row)]))
+    _write_text(Path(path), "\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _csv_field(text: str) -> str:
+    if any(ch in text for ch in ',"\n\r') or text != text.strip():
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _write_text(path: Path, text: str, encoding: str = "ascii") -> None:
+    """Write ``text`` to ``path`` atomically (a temporary file beside it, then a rename)."""
+    fd, tmp_name = temp_file_beside(path)  # mode 0644 under umask 022, not mkstemp's 0600
     try:
-        with os.fdopen(fd, "w", encoding="ascii", newline="\n") as f:
-            f.write("ImageId,Label\n" + rows)
+        with os.fdopen(fd, "w", encoding=encoding, newline="\n") as f:
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp_name, path)

@@ -77,7 +77,7 @@ def test_a_failed_save_keeps_the_earlier_picture(tmp_path, monkeypatch):
 
 def test_missing_matplotlib(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
-    with pytest.raises(NumnetError, match=r"pip install numnet\[plot\]"):
+    with pytest.raises(NumnetError, match=r"pip install -e '\.\[plot\]'"):
         plot_confusion_matrix(np.eye(2, dtype=int), ["a", "b"], tmp_path / "cm.png")
     plots = Plots(tmp_path / "plots")
     with pytest.warns(UserWarning, match="Plots skipped"):
