@@ -24,6 +24,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +66,12 @@ def _say(text: str, quiet: bool) -> None:
         print(text, flush=True)
 
 
-def run_train(args: argparse.Namespace) -> int:
-    """Run ``numnet train``; returns the exit code (0, or 130 when interrupted)."""
+def run_train(args: argparse.Namespace, extra_callbacks: Sequence[Any] = ()) -> int:
+    """Run ``numnet train``; returns the exit code (0, or 130 when interrupted).
+
+    ``extra_callbacks`` join the run's own (``numnet sweep`` reports each epoch to Optuna and may
+    set ``solver.stop_training`` to prune; the run then writes its files as usual).
+    """
     if args.resume:
         config, run_dir, epochs_done = resumed_config(args)
         if epochs_done >= config["epochs"] and is_finished_run(run_dir):
@@ -90,7 +95,7 @@ def run_train(args: argparse.Namespace) -> int:
         config["out_dir"] = str(run_dir)
         epochs_done = 0
     try:
-        return _train(config, run_dir, epochs_done, identity)
+        return _train(config, run_dir, epochs_done, identity, extra_callbacks)
     except BaseException:
         if created:
             remove_if_empty(run_dir)
@@ -143,7 +148,11 @@ def _solver_data(data: TrainingData) -> dict[str, np.ndarray]:
 
 
 def _train(
-    config: dict[str, Any], run_dir: Path, epochs_done: int, identity: dict[str, Any]
+    config: dict[str, Any],
+    run_dir: Path,
+    epochs_done: int,
+    identity: dict[str, Any],
+    extra_callbacks: Sequence[Any] = (),
 ) -> int:
     from numnet.data import Augmenter
     from numnet.serialization import save_model
@@ -180,7 +189,7 @@ def _train(
         num_train_samples=TRAIN_ACC_SAMPLES,
         verbose=False,
         seed=config["seed"],
-        callbacks=_callbacks(config, run_dir, metadata, plots),
+        callbacks=[*_callbacks(config, run_dir, metadata, plots), *extra_callbacks],
         augment=augment,
         resume_from=resume_from,
     )
