@@ -7,10 +7,11 @@ loop through the :class:`~numnet.callbacks.trainer.Trainer` protocol and never i
 
 from numnet.callbacks.base import Callback, CallbackList
 from numnet.callbacks.checkpoint import Checkpoint, EpochCheckpoint
+from numnet.callbacks.confusion import confusion_matrix, plot_confusion_matrix
 from numnet.callbacks.early_stopping import EarlyStopping
 from numnet.callbacks.metrics_csv import MetricsCSV
 from numnet.callbacks.plateau import ReduceLROnPlateau
-from numnet.callbacks.plots import Plots, confusion_matrix, plot_confusion_matrix, plot_history
+from numnet.callbacks.plots import Plots, plot_history
 from numnet.callbacks.progress import PrintLog, ProgressBar
 from numnet.callbacks.trainer import Trainer
 

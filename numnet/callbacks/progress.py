@@ -1,4 +1,10 @@
-"""Progress display: a tqdm ProgressBar for terminals, and PrintLog (CS231n-style text lines)."""
+"""Progress display: a tqdm ProgressBar for terminals, and PrintLog (CS231n-style text lines).
+
+On a terminal the bars redraw themselves in place, so anything printed the ordinary way is drawn
+over by the next redraw. :class:`ProgressBar` therefore writes its one line per epoch (the same
+line :func:`epoch_line` gives for logs) through ``tqdm.write``, which clears the bars, prints the
+line and draws the bars again below it: every epoch's numbers stay on screen.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +23,27 @@ def _is_tty(stream: Any) -> bool:
         return False
 
 
+def epoch_line(record: dict[str, Any], num_epochs: int) -> str:
+    """One epoch's numbers as a line: ``epoch   3/10  loss 0.2345  train acc 0.9310  val acc ...``.
+
+    ``lr`` and ``seconds`` are shown when the record has them. ``train acc`` is whatever the
+    trainer measured (the Solver: a sample of ``num_train_samples`` training rows).
+    """
+    lr = record.get("lr")
+    lr_text = f"  lr {lr:.2e}" if lr is not None else ""
+    seconds = record.get("seconds")
+    time_text = f"  {seconds:.1f}s" if seconds is not None else ""
+    return (
+        f"epoch {record['epoch']:>3}/{num_epochs}  loss {record['train_loss']:.4f}  "
+        f"train acc {record['train_acc']:.4f}  val acc {record['val_acc']:.4f}{lr_text}{time_text}"
+    )
+
+
 class ProgressBar(Callback):
     """tqdm bars over epochs and over the batches of the current epoch, with loss/accuracy and ETA.
+
+    After each epoch it writes :func:`epoch_line` above the bars (``tqdm.write``), so on a terminal
+    the line of every epoch stays on screen instead of being drawn over.
 
     Disabled (draws nothing) when ``quiet=True`` or when the output stream is not a terminal, so
     logs and CI output stay clean. ``enabled`` tells which, once training has begun.
@@ -78,6 +103,7 @@ class ProgressBar(Callback):
             self._batch_bar.close()
             self._batch_bar = None
         record = solver.history[-1]
+        self._tqdm.write(epoch_line(record, solver.num_epochs), file=self._stream)
         self._epoch_bar.update(1)
         self._epoch_bar.set_postfix(
             loss=f"{record['train_loss']:.4f}",
@@ -86,6 +112,9 @@ class ProgressBar(Callback):
         )
 
     def on_train_end(self, solver: Trainer) -> None:
+        if self.enabled and solver.stop_training and not solver.diverged:
+            line = f"stopped early after epoch {solver.epoch}/{solver.num_epochs}"
+            self._tqdm.write(line, file=self._stream)
         for bar in (self._batch_bar, self._epoch_bar):
             if bar is not None:
                 bar.close()

@@ -6,6 +6,7 @@ import sys
 from typing import IO, TYPE_CHECKING
 
 from numnet.callbacks import Callback, Checkpoint
+from numnet.callbacks.progress import epoch_line
 
 if TYPE_CHECKING:
     from numnet.solver import Solver
@@ -26,7 +27,9 @@ class RunCheckpoint(Checkpoint):
 
 
 class EpochLog(Callback):
-    """Print one line per epoch: loss, accuracies, learning rate and time (for logs, not terminals).
+    """Print one line per epoch (:func:`~numnet.callbacks.progress.epoch_line`: loss,
+    accuracies, learning rate and time) for logs; on a terminal the ProgressBar writes the same
+    line above its bars instead.
 
     Parameters
     ----------
@@ -40,13 +43,8 @@ class EpochLog(Callback):
         self.file = file
 
     def on_epoch_end(self, solver: Solver) -> None:
-        record = solver.history[-1]
-        lr = record.get("lr")
-        lr_text = f"  lr {lr:.2e}" if lr is not None else ""
         print(
-            f"epoch {record['epoch']:>3}/{solver.num_epochs}  loss {record['train_loss']:.4f}  "
-            f"train acc {record['train_acc']:.4f}  val acc {record['val_acc']:.4f}{lr_text}  "
-            f"{record['seconds']:.1f}s",
+            epoch_line(solver.history[-1], solver.num_epochs),
             file=self.file if self.file is not None else sys.stdout,
             flush=True,
         )
