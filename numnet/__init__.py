@@ -9,7 +9,8 @@ Quick tour::
     solver = numnet.Solver(model, data, update_rule="adam", num_epochs=5, seed=0)
     solver.train()
     numnet.save("model.npz", model)            # .npz + JSON metadata, never pickle
-    model = numnet.load("model.npz")
+    model = numnet.load("model.npz")          # or a run directory; takes raw data:
+    labels, probs = model.predict(X_raw), model.predict_proba(X_raw)
 
 Subpackages: :mod:`numnet.functional` (the reference: every layer's forward and backward in
 plain NumPy, next to its derivation), :mod:`numnet.layers` (the same under CS231n's names),
@@ -59,23 +60,33 @@ _SUBMODULES = {
 
 
 def save(path: Any, model: Any, metadata: dict | None = None) -> None:
-    """Save ``model`` to ``path`` as ``.npz`` + JSON metadata (atomic, never pickle)."""
+    """Save ``model`` to ``path`` as ``.npz`` + JSON metadata (atomic, never pickle).
+
+    ``model`` may be a :class:`~numnet.predictor.Predictor` (what :func:`load` returns): its
+    classifier is saved, with its metadata unless ``metadata`` is given.
+    """
+    from numnet.predictor import Predictor
     from numnet.serialization import save_model
 
+    if isinstance(model, Predictor):
+        metadata = model.metadata if metadata is None else metadata
+        model = model.model
     save_model(path, model, metadata)
 
 
-def load(path: Any) -> Any:
-    """Rebuild a model saved by :func:`save` (or a checkpoint), checking names, shapes and dtypes.
+def load(path: Any, preprocess: bool = True) -> Any:
+    """A saved model (a file, or the ``model.npz`` of a run directory) as a predictor of raw data.
 
-    The file's user metadata (preprocessing, class names, ...) is attached as ``model.metadata``.
+    Returns a :class:`numnet.predictor.Predictor`: ``predict(X)``, ``predict_proba(X)`` and
+    ``scores(X)`` take data as the files hold it (raw pixels, flat rows or images) and apply the
+    preprocessing stored with the model; ``preprocess=False`` takes data already transformed.
+    Everything else is the model's (``.model``; ``loss``, ``params``, ... are passed through),
+    and the file's metadata is ``.metadata``. Names, shapes and dtypes of every array are checked.
     Raises :class:`numnet.errors.ModelFileError` for a missing, truncated or foreign file.
     """
-    from numnet.serialization import load_model
+    from numnet.predictor import Predictor
 
-    model, metadata = load_model(path)
-    model.metadata = metadata
-    return model
+    return Predictor.from_file(path, preprocess=preprocess)
 
 
 def __getattr__(name: str) -> Any:

@@ -26,3 +26,12 @@ class ConfigError(NumnetError, ValueError):
 
 class TrainingDiverged(NumnetError, FloatingPointError):
     """The loss became NaN or infinite during training."""
+
+
+class NumnetWarning(UserWarning):
+    """A value that is almost surely a mistake, but not an error (the command line prints it as
+    one line ``numnet: warning: <message>`` on stderr)."""
+
+
+class InputRangeWarning(NumnetWarning):
+    """Inputs whose range does not match the range of the data the model was trained on."""

@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from numnet.cli.parser import build_parser
-from numnet.errors import ConfigError, NumnetError
+from numnet.errors import ConfigError, NumnetError, NumnetWarning
 
 __all__ = ["main"]
 
@@ -71,6 +73,24 @@ def _one_line(message: object) -> str:
     return " ".join(str(message).split())
 
 
+@contextmanager
+def _one_line_warnings() -> Iterator[None]:
+    """Print each :class:`~numnet.errors.NumnetWarning` as one ``numnet: warning:`` line on stderr
+    (every time it is raised); other warnings keep Python's format."""
+    shown = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], *rest: object, **kw: object) -> None:
+        if issubclass(category, NumnetWarning):
+            print(f"numnet: warning: {_one_line(message)}", file=sys.stderr)
+        else:
+            shown(message, category, *rest, **kw)  # type: ignore[arg-type]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", NumnetWarning)
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``numnet`` command line and return its exit code.
 
@@ -91,7 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     debug = getattr(args, "debug", False)
     try:
-        return COMMANDS[args.command](args)
+        with _one_line_warnings():
+            return COMMANDS[args.command](args)
     except KeyboardInterrupt:
         if debug:
             traceback.print_exc()

@@ -71,7 +71,8 @@ class TrainingData:
     val_is_train : bool
         True with ``val_fraction = 0``: the "validation" numbers are measured on the training data.
     metadata : dict
-        ``preprocessing``, ``class_names``, ``image_shape``, ``dataset`` for the model file.
+        ``preprocessing``, ``class_names``, ``image_shape``, ``dataset``, ``input_range`` (min,
+        max and mean of the raw training inputs) for the model file.
     """
 
     X_train: np.ndarray
@@ -116,7 +117,7 @@ def prepare_data(config: dict[str, Any]) -> TrainingData:
     by ``config['seed']``, so a resumed run sees the same data. The Standardizer is fitted on the
     training part only: per pixel for the MLP, per channel for the CNN.
     """
-    from numnet.data import Standardizer, load_dataset, train_val_split
+    from numnet.data import Standardizer, input_range, load_dataset, train_val_split
 
     dataset = load_dataset(config["data"], config["data_dir"])
     X, y = dataset.X_train, dataset.y_train
@@ -136,6 +137,7 @@ def prepare_data(config: dict[str, Any]) -> TrainingData:
         "class_names": list(dataset.class_names),
         "image_shape": list(dataset.image_shape),
         "dataset": dataset.name,
+        "input_range": input_range(X_train),  # raw, for the range warning of predict/evaluate
     }
     return TrainingData(
         X_train=standardizer.transform(X_train),

@@ -5,19 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from numnet.cli.inputs import model_file
 from numnet.errors import ConfigError, ModelFileError
-
-
-def _model_path(given: str) -> Path:
-    """The model file of ``given``: the file itself, or ``given/model.npz`` for a run directory."""
-    path = Path(given)
-    if path.is_dir():
-        path = path / "model.npz"
-        if not path.is_file():
-            raise ModelFileError(
-                f"{given} is a directory without model.npz; give a model file or a finished run"
-            )
-    return path
 
 
 def _check_output(output: Path, force: bool) -> None:
@@ -39,7 +28,7 @@ def run_export(args: argparse.Namespace) -> int:
     from numnet.onnx_io.export import export_onnx
     from numnet.serialization import load_model
 
-    source = _model_path(args.model)
+    source = model_file(args.model)
     output = Path(args.output) if args.output else source.with_suffix(".onnx")
     _check_output(output, args.force)
     model, metadata = load_model(source)

@@ -159,10 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a Kaggle submission (ImageId,Label) for unlabelled images",
         description="Predict labels with MODEL for the images in --input (Kaggle test.csv, a "
         "train-format CSV whose labels are ignored, or IDX images, raw or .gz) and write "
-        "ImageId,Label rows with ImageId from 1.",
+        "ImageId,Label rows with ImageId from 1; with --proba, one probability column per class.",
         formatter_class=_FORMATTER,
     )
-    predict.add_argument("model", metavar="MODEL", help="model file (.npz) written by train")
+    predict.add_argument("model", metavar="MODEL", help="model file (.npz) or run directory")
     predict.add_argument(
         "--input",
         metavar="PATH",
@@ -173,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", metavar="PATH", default="submission.csv", help="submission CSV to write"
     )
     predict.add_argument("--force", action="store_true", help="overwrite an existing --output")
+    predict.add_argument(
+        "--proba",
+        action="store_true",
+        help="write class probabilities instead of labels: ImageId,<class names...>",
+    )
     predict.add_argument(
         "--batch-size", type=int, default=1000, metavar="B", help="images per forward pass"
     )

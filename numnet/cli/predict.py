@@ -1,18 +1,18 @@
-"""``numnet predict``: Kaggle submission ``ImageId,Label`` for the images of a CSV or IDX file."""
+"""``numnet predict``: Kaggle submission ``ImageId,Label`` (or class probabilities) for images."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from numnet.cli.inputs import InputPipeline, read_images
+from numnet.cli.inputs import read_images
 from numnet.errors import ConfigError, NumnetError
 
 
 def run_predict(args: argparse.Namespace) -> int:
     """Run ``numnet predict``; returns 0. Nothing is written unless every step succeeded."""
-    from numnet.data import write_submission
-    from numnet.serialization import load_model
+    from numnet.data import write_probabilities, write_submission
+    from numnet.predictor import Predictor
 
     output = Path(args.output)
     if args.batch_size < 1:
@@ -29,13 +29,19 @@ def run_predict(args: argparse.Namespace) -> int:
             f"cannot write --output {output}: directory {output.parent} does not exist; "
             "create it first or choose another --output"
         )
-    model, metadata = load_model(args.model)
-    model.set_kernels(args.kernels)
-    pipeline = InputPipeline(model.get_config(), metadata)
+    predictor = Predictor.from_file(args.model)
+    predictor.model.set_kernels(args.kernels)
     X, labels = read_images(args.input)
-    inputs = pipeline(X, str(args.input))
-    predictions = model.predict(inputs, batch_size=args.batch_size)
-    write_submission(output, predictions)
+    inputs = predictor.inputs(X, source=str(args.input))
+    if getattr(args, "proba", False):
+        proba = predictor.predict_proba(inputs, batch_size=args.batch_size, preprocess=False)
+        write_probabilities(output, proba, predictor.class_names)
+        what = f"rows of class probabilities ({len(predictor.class_names)} classes)"
+        count = len(proba)
+    else:
+        predictions = predictor.predict(inputs, batch_size=args.batch_size, preprocess=False)
+        write_submission(output, predictions)
+        what, count = "predictions", len(predictions)
     ignored = " (its label column was ignored)" if labels is not None else ""
-    print(f"wrote {len(predictions)} predictions for {args.input}{ignored} to {output}")
+    print(f"wrote {count} {what} for {args.input}{ignored} to {output}")
     return 0

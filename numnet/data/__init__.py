@@ -14,7 +14,9 @@ from numnet.data.datasets import (
     load_digits,
 )
 from numnet.data.idx import load_idx_pair, read_idx, write_idx
-from numnet.data.kaggle_csv import read_kaggle_csv, write_submission
+from numnet.data.input_range import input_range, range_mismatch
+from numnet.data.kaggle_csv import read_kaggle_csv, write_probabilities, write_submission
+from numnet.data.pipeline import InputPipeline
 from numnet.data.preprocessing import Standardizer
 from numnet.data.split import train_val_split
 from numnet.data.validate import check_dataset_arrays
@@ -25,17 +27,21 @@ __all__ = [
     "FASHION_MNIST_CLASSES",
     "Augmenter",
     "Dataset",
+    "InputPipeline",
     "Standardizer",
     "check_dataset_arrays",
+    "input_range",
     "load_CIFAR10",
     "load_dataset",
     "load_digits",
     "load_idx_pair",
     "random_hflip",
     "random_shift",
+    "range_mismatch",
     "read_idx",
     "read_kaggle_csv",
     "train_val_split",
     "write_idx",
+    "write_probabilities",
     "write_submission",
 ]

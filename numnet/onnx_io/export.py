@@ -226,6 +226,9 @@ def build_graph(
         )
     if metadata is None:
         metadata = dict(getattr(model, "metadata", None) or {})
+    inner = getattr(model, "model", None)  # numnet.load's Predictor: the classifier it holds
+    if inner is not None and hasattr(inner, "net"):
+        model = inner
     if not hasattr(model, "net") or not hasattr(model, "num_classes"):
         raise NumnetError(f"{type(model).__name__} is not a numnet classifier; nothing to export")
     helper = onnx.helper
@@ -276,8 +279,9 @@ def export_onnx(
 
     Parameters
     ----------
-    model : Classifier
-        Any numnet classifier (FullyConnectedNet, ConvNet, the CS231n-named models, SequentialNet).
+    model : Classifier or Predictor
+        Any numnet classifier (FullyConnectedNet, ConvNet, the CS231n-named models, SequentialNet),
+        or what :func:`numnet.load` returns (its classifier and metadata are exported).
     path : str or PathLike
         The ``.onnx`` file to write.
     opset : int

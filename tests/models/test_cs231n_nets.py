@@ -130,7 +130,7 @@ def test_save_load_round_trip(tmp_path, model):
     path = tmp_path / "model.npz"
     numnet.save(path, model)
     loaded = numnet.load(path)
-    assert type(loaded) is type(model)
+    assert type(loaded.model) is type(model)
     assert loaded.get_config() == model.get_config()
     assert list(loaded.params) == list(model.params)
     for name, value in model.params.items():
