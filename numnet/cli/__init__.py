@@ -59,6 +59,12 @@ def _run_import(args: argparse.Namespace) -> int:
     return run_import(args)
 
 
+def _run_info(args: argparse.Namespace) -> int:
+    from numnet.cli.info import run_info
+
+    return run_info(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "train": _run_train,
     "evaluate": _run_evaluate,
@@ -66,6 +72,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "gradcheck": _run_gradcheck,
     "export": _run_export,
     "import": _run_import,
+    "info": _run_info,
 }
 
 

@@ -236,6 +236,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     import_.add_argument("--force", action="store_true", help="overwrite an existing --output")
     _add_debug(import_)
+
+    info = commands.add_parser(
+        "info",
+        help="describe a saved model: layers, preprocessing, training data, results",
+        description="Print MODEL's architecture (each layer, its output shape and parameter "
+        "count, the total), its stored preprocessing, the data it was trained on and the run's "
+        "results (with the run directory's metrics.csv when there is one).",
+        formatter_class=_FORMATTER,
+    )
+    info.add_argument("model", metavar="MODEL", help="model file (.npz) or run directory")
+    _add_debug(info)
     parser.command_parsers = {
         "train": train,
         "evaluate": evaluate,
@@ -243,5 +254,6 @@ def build_parser() -> argparse.ArgumentParser:
         "gradcheck": gradcheck,
         "export": export,
         "import": import_,
+        "info": info,
     }
     return parser

@@ -41,6 +41,7 @@ from numnet.cli.build import (
 from numnet.cli.callbacks import EpochLog, RunCheckpoint
 from numnet.cli.config import NOT_STORED
 from numnet.cli.data_identity import compare_identity, data_identity
+from numnet.cli.info import describe
 from numnet.cli.report import have_matplotlib, write_confusion_matrix
 from numnet.cli.resolve import (
     LAST_CHECKPOINT,
@@ -205,6 +206,7 @@ def _train(
         f"{config['epochs']} epochs, {config['optimizer']} lr {config['lr']:g}",
         quiet,
     )
+    _say(describe(model, metadata), quiet)
     if data.val_is_train:
         _say(
             "note: --val-fraction 0, so validation accuracy is measured on the training data", quiet
