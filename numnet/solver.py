@@ -41,6 +41,32 @@ version of every stage; otherwise by its own pure ``update``. The optimizer stat
 and values either way, so checkpoints resume on either path.
 
 The validation loss is :func:`numnet.functional.losses.softmax_loss` of the test-mode scores.
+
+Data-parallel training
+----------------------
+With ``comm`` (an mpi4py communicator, e.g. :func:`numnet.distributed.world`) every rank runs the
+same Solver on the same data and model; together they compute what one process computes:
+
+* every rank draws the same seeded permutation; ``batch_size`` is the *global* batch, and each
+  rank takes its ``np.array_split`` share of it (shares may be uneven or empty);
+* each rank's gradient (of the mean loss over its share) is weighted by ``share / batch`` and one
+  allreduce over the flat gradient buffer gives every rank the global batch's gradient (the
+  regularisation term, in every rank's loss, sums to one copy); every rank applies the same
+  update, so the replicas stay identical (parameters are broadcast from rank 0 at the start);
+* batch losses, train/validation accuracy and loss are reduced over the ranks; evaluation is
+  sharded;
+* batch norm (``sync_batchnorm=True``) uses the statistics of the whole global batch
+  (:mod:`numnet.nn.sync_batchnorm`), so its running statistics equal one process's; with
+  ``sync_batchnorm=False`` each rank normalises with its share's statistics and the running
+  statistics are averaged over the ranks (weighted by share) after every step;
+* augmentation and dropout draw from per-rank generators derived from the seed, the epoch and the
+  rank: runs with them equal a one-process run in distribution, not element for element. Without
+  them the result equals one process's up to the order of the floating-point sums;
+* the checkpoint state does not depend on the number of ranks: a run resumes with any K.
+
+Callbacks run on every rank they are given to; give the ones that print or write files to rank 0
+only, and the ones that change training (early stopping, reduce-on-plateau) to every rank
+(``stop_training`` is combined over the ranks at the end of every epoch).
 """
 
 from __future__ import annotations
@@ -53,12 +79,13 @@ from typing import Any
 
 import numpy as np
 
-from numnet import solver_state
+from numnet import distributed, solver_state
 from numnet.callbacks.base import Callback, CallbackList
 from numnet.data.validate import check_solver_data
 from numnet.errors import ConfigError, TrainingDiverged
 from numnet.functional.losses import softmax_loss
 from numnet.kernels.flat_update import FlatUpdate, flat_update
+from numnet.nn.normalization import set_batchnorm_sync
 from numnet.optim.transform import apply_updates
 from numnet.serialization import assign_arrays, load_checkpoint
 
@@ -147,6 +174,10 @@ class Solver:
         Raise ``TrainingDiverged`` on a NaN/Inf loss, parameter or optimizer state entry.
     resume_from : path, optional
         Checkpoint to continue from (see :meth:`resume`).
+    comm : mpi4py communicator, optional
+        Train data-parallel over its ranks (see the module docstring); ``None``: one process.
+    sync_batchnorm : bool
+        With ``comm``: batch norm over the global batch (True) or each rank's share (False).
 
     Attributes
     ----------
@@ -185,8 +216,13 @@ class Solver:
         augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
         check_finite: bool = True,
         resume_from: Any = None,
+        comm: Any = None,
+        sync_batchnorm: bool = True,
     ) -> None:
         self.model = model
+        self.comm = comm
+        self.rank = distributed.rank(comm)
+        self.num_ranks = distributed.size(comm)
         self._config = _model_config(model)
         check_solver_data(data, _num_classes(model, self._config))
         self.X_train, self.y_train = data["X_train"], data["y_train"]
@@ -209,18 +245,29 @@ class Solver:
         self.optim_config = dict(optim_config or {})
         self.iterations_per_epoch = math.ceil(self.X_train.shape[0] / self.batch_size)
         self.seed = seed
-        train_seq, eval_seq = np.random.SeedSequence(seed).spawn(2)
+        entropy = seed
+        if comm is not None and seed is None:  # every rank needs the same permutations
+            entropy = distributed.broadcast_object(comm, np.random.SeedSequence().entropy)
+        self._entropy = entropy
+        train_seq, eval_seq = np.random.SeedSequence(entropy).spawn(2)
         self._rng = np.random.default_rng(train_seq)
         self._eval_rng = np.random.default_rng(eval_seq)
+        self._rank_rng = self._rng
+        self._batch_sync: distributed.BatchSync | None = None
+        self._average_buffers = comm is not None and not sync_batchnorm
+        if comm is not None:
+            self._batch_sync = distributed.BatchSync(comm) if sync_batchnorm else None
+            if not set_batchnorm_sync(model, self._batch_sync):
+                self._batch_sync = None  # no batch norm: nothing to synchronise
 
         self._setup_optimizer(update_rule, optimizer, schedule)
 
         callback_list = list(callbacks)
-        if checkpoint_name is not None:
+        if checkpoint_name is not None and self.rank == 0:
             from numnet.callbacks.checkpoint import EpochCheckpoint
 
             callback_list.append(EpochCheckpoint(checkpoint_name))
-        if verbose:
+        if verbose and self.rank == 0:
             from numnet.callbacks.progress import PrintLog, ProgressBar
 
             if not any(isinstance(cb, ProgressBar | PrintLog) for cb in callback_list):
@@ -229,6 +276,9 @@ class Solver:
         self._reset_history()
         if resume_from is not None:
             self.resume(resume_from)
+        if comm is not None:  # the replicas start equal (a model built without a seed differs)
+            distributed.broadcast_arrays(comm, self.model.params)
+            distributed.broadcast_arrays(comm, self._buffers())  # type: ignore[arg-type]
 
     # ----------------------------------------------------------------------------------------------
     # optimizer plumbing
@@ -395,8 +445,50 @@ class Solver:
             size = min(self.batch_size, self.X_train.shape[0])
             idx = self._rng.choice(self.X_train.shape[0], size=size, replace=False)
             X_batch, y_batch = self.X_train[idx], self.y_train[idx]
-        loss, grads = self.model.loss(X_batch, y_batch)
-        loss = float(loss)
+        if self.comm is None:
+            loss, grads = self.model.loss(X_batch, y_batch)
+            return self._update(float(loss), grads)
+        share = distributed.shard(np.arange(X_batch.shape[0]), self.comm)
+        spare = (X_batch[:1], y_batch[:1])
+        loss, grads = self._share_gradient(X_batch[share], y_batch[share], len(X_batch), spare)
+        return self._update(loss, grads)
+
+    def _share_gradient(
+        self, X: np.ndarray, y: np.ndarray, total: int, spare: tuple[np.ndarray, np.ndarray]
+    ) -> tuple[float, Mapping[str, np.ndarray]]:
+        """The global batch's loss and gradient from this rank's share ``(X, y)`` of it.
+
+        ``total`` is the size of the global batch.
+
+        Each rank weights its share's mean loss and gradient by ``share / batch`` and the
+        allreduce sums them. A rank with an empty share contributes zeros; with synchronised
+        batch norm it still runs ``spare`` (one sample, marked inactive) through the model,
+        since every rank must join the batch-norm allreduces.
+        """
+        comm = self.comm
+        weight = X.shape[0] / total
+        names = list(self.model.params)
+        if X.shape[0] > 0:
+            loss, grads = self.model.loss(X, y)
+        elif self._batch_sync is not None:
+            self._batch_sync.active = False
+            try:
+                _, grads = self.model.loss(*spare)
+            finally:
+                self._batch_sync.active = True
+            loss = 0.0
+        else:
+            loss, grads = 0.0, {name: np.zeros_like(self.model.params[name]) for name in names}
+        distributed.allreduce_weighted(comm, grads, names, weight)
+        reduced = np.array([weight * float(loss) if weight else 0.0])
+        loss = float(distributed.allreduce_sum(comm, reduced)[0])
+        if self._average_buffers and self._buffers():
+            buffers = self.model.buffers
+            distributed.allreduce_weighted(comm, buffers, list(buffers), weight)
+        return loss, grads
+
+    def _update(self, loss: float, grads: Mapping[str, np.ndarray]) -> float:
+        """Record ``loss``, check it, apply the update of ``grads``; return ``loss``."""
         self.loss_history.append(loss)
         if self.check_finite and not math.isfinite(loss):
             raise TrainingDiverged(
@@ -434,13 +526,27 @@ class Solver:
         lr = self.learning_rate
         num_train = self.X_train.shape[0]
         order = self._rng.permutation(num_train)
+        if self.comm is not None:
+            self._seed_rank_generators()
         loss_sum = 0.0
         for start in range(0, num_train, self.batch_size):
             idx = order[start : start + self.batch_size]
-            X_batch = self.X_train[idx]
-            if self.augment is not None:
-                X_batch = self.augment(X_batch, self._rng)
-            loss_sum += self.step(X_batch, self.y_train[idx]) * idx.shape[0]
+            if self.comm is None:
+                X_batch = self.X_train[idx]
+                if self.augment is not None:
+                    X_batch = self.augment(X_batch, self._rng)
+                loss = self.step(X_batch, self.y_train[idx])
+            else:
+                share = distributed.shard(idx, self.comm)
+                X_batch = self.X_train[share]
+                if self.augment is not None and share.shape[0] > 0:
+                    X_batch = self.augment(X_batch, self._rank_rng)
+                spare = (self.X_train[idx[:1]], self.y_train[idx[:1]])
+                loss, grads = self._share_gradient(
+                    X_batch, self.y_train[share], idx.shape[0], spare
+                )
+                loss = self._update(loss, grads)
+            loss_sum += loss * idx.shape[0]
             self.callbacks.on_batch_end(self)
         self.epoch += 1
         if self.check_finite:
@@ -467,6 +573,27 @@ class Solver:
         )
         self.callbacks.on_epoch_end(self)
 
+    def _seed_rank_generators(self) -> None:
+        """Per-rank augmentation and dropout streams for this epoch, from (seed, epoch, rank).
+
+        Derived afresh every epoch, so they need no place in the checkpoint (whose state must not
+        depend on the number of ranks) and a run resumed with the same ranks repeats them.
+        """
+        key = (self.epoch, self.rank)
+        self._rank_rng = np.random.default_rng(
+            np.random.SeedSequence(self._entropy, spawn_key=(2, *key))
+        )
+        for i, generator in enumerate(solver_state.model_generators(self.model)):
+            sequence = np.random.SeedSequence(self._entropy, spawn_key=(3, *key, i))
+            generator.bit_generator.state = type(generator.bit_generator)(sequence).state
+
+    def _any_rank(self, flag: bool) -> bool:
+        """Whether ``flag`` is set on any rank (True on every rank if so)."""
+        if self.comm is None:
+            return flag
+        votes = distributed.allreduce_sum(self.comm, np.array([1.0 if flag else 0.0]))
+        return bool(votes[0] > 0)
+
     def train(self) -> None:
         """Train until ``num_epochs`` epochs are done or a callback sets ``stop_training``.
 
@@ -479,6 +606,7 @@ class Solver:
         try:
             while self.epoch < self.num_epochs and not self.stop_training:
                 self._run_epoch()
+                self.stop_training = self._any_rank(self.stop_training)
         except TrainingDiverged:
             self.diverged = True
             self._restore_best()
@@ -513,13 +641,19 @@ class Solver:
             num = num_samples
         correct = 0
         loss_sum = 0.0
+        if self.comm is not None:  # each rank scores its share; the sums are reduced below
+            share = distributed.shard(np.arange(num), self.comm)
+            X, y = X[share], y[share]
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged model scores NaN/Inf
-            for start in range(0, num, batch_size):
+            for start in range(0, X.shape[0], batch_size):
                 batch = X[start : start + batch_size]
                 scores = np.asarray(self.model.loss(batch), dtype=np.float64)
                 labels = y[start : start + batch_size]
                 correct += int(np.sum(np.argmax(scores, axis=1) == labels))
                 loss_sum += softmax_loss(scores, labels)[0] * labels.shape[0]
+        if self.comm is not None:
+            totals = distributed.allreduce_sum(self.comm, np.array([correct, loss_sum]))
+            correct, loss_sum = int(round(totals[0])), float(totals[1])
         return correct / num, loss_sum / num
 
     def check_accuracy(

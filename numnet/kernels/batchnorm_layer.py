@@ -15,8 +15,14 @@ from numnet.kernels.batchnorm_rows import batchnorm_rows_backward, batchnorm_row
 from numnet.kernels.plan import NCHW, LayerPlan
 
 
-def forward(plan: LayerPlan, x: Any, gamma: Any, beta: Any, bn_param: dict) -> tuple[Any, tuple]:
-    """Batch norm of ``x`` (channels last, or NCHW per the plan); cache for :func:`backward`."""
+def forward(
+    plan: LayerPlan, x: Any, gamma: Any, beta: Any, bn_param: dict, sync: Any = None
+) -> tuple[Any, tuple]:
+    """Batch norm of ``x`` (channels last, or NCHW per the plan); cache for :func:`backward`.
+
+    ``sync`` (a :class:`numnet.distributed.BatchSync`, training only): statistics of the global
+    batch over all ranks, see :func:`~numnet.kernels.batchnorm_rows.batchnorm_rows_forward`.
+    """
     channels = gamma.shape[0]
     nchw = plan.input_layout == NCHW and getattr(x, "ndim", 0) == 4
     x_last = x.transpose(0, 2, 3, 1) if nchw else x
@@ -27,7 +33,7 @@ def forward(plan: LayerPlan, x: Any, gamma: Any, beta: Any, bn_param: dict) -> t
             f"{getattr(x, 'shape', None)}"
         )
     rows = np.ascontiguousarray(x_last).reshape(-1, channels)
-    out, cache = batchnorm_rows_forward(rows, gamma, beta, bn_param, plan.workspace)
+    out, cache = batchnorm_rows_forward(rows, gamma, beta, bn_param, plan.workspace, sync)
     out = out.reshape(x_last.shape)
     if nchw:
         out = np.ascontiguousarray(out.transpose(0, 3, 1, 2))

@@ -17,6 +17,11 @@ The maths is :func:`~numnet.functional.normalization.batchnorm_backward`'s close
     dx = (gamma / std) (dout - dbeta / R - xhat dgamma / R)          (training statistics)
     dx = (gamma / std) dout                                           (running statistics)
 
+With ``sync`` (a :class:`numnet.distributed.BatchSync`; data-parallel training) the column sums
+are summed over all ranks, so the statistics are those of the global batch, and the backward's
+sums too, each rank's weighted by its share ``w = R / R_global`` of the rows (the derivation is in
+:mod:`numnet.nn.sync_batchnorm`, the reference path's version).
+
 Scratch arrays (the centred input, the output, the input gradient) may come from a
 :class:`~numnet.kernels.workspace.Workspace` and are then reused from call to call.
 
@@ -52,8 +57,14 @@ def _column_sums(a: Any) -> Any:
     return xp.ones(a.shape[0], dtype=a.dtype) @ a
 
 
+def _global_sums(sync: Any, sums: Any, *extra: float) -> Any:
+    """``sums`` (and ``extra`` numbers after them) summed over the ranks, in float64."""
+    xp = get_array_module(sums)
+    return sync.sum(xp.concatenate([sums.astype(xp.float64), xp.asarray(extra, dtype=xp.float64)]))
+
+
 def batchnorm_rows_forward(
-    x: Any, gamma: Any, beta: Any, bn_param: dict, workspace: Any = None
+    x: Any, gamma: Any, beta: Any, bn_param: dict, workspace: Any = None, sync: Any = None
 ) -> tuple[Any, tuple]:
     """:func:`~numnet.functional.normalization.batchnorm_forward` for ``x`` (R, C).
 
@@ -69,12 +80,24 @@ def batchnorm_rows_forward(
     running_mean, running_var = running_statistics(bn_param, xp, columns, x.dtype)
     x_wide = _wide(xp.ascontiguousarray(x), fold)
     centred = scratch(workspace, "centred", x_wide.shape, x.dtype, xp)
+    weight = 1.0
     if bn_param["mode"] == "train":
-        mean = _column_sums(x_wide.reshape(rows, columns)) / rows
+        sums = _column_sums(x_wide.reshape(rows, columns))
+        if sync is None:
+            mean = sums / rows
+        else:
+            totals = _global_sums(sync, sums, rows)
+            global_rows = totals[-1]
+            mean = (totals[:-1] / global_rows).astype(x.dtype)
+            weight = rows / float(global_rows) if sync.active else 0.0
         xp.subtract(x_wide, xp.tile(mean, fold), out=centred)
         squares = scratch(workspace, "squares", x_wide.shape, x.dtype, xp)
         xp.multiply(centred, centred, out=squares)
-        var = _column_sums(squares.reshape(rows, columns)) / rows
+        sums = _column_sums(squares.reshape(rows, columns))
+        if sync is None:
+            var = sums / rows
+        else:
+            var = (_global_sums(sync, sums) / global_rows).astype(x.dtype)
         update_running_statistics(bn_param, mean, var)
     else:
         mean, var = running_mean.astype(x.dtype), running_var.astype(x.dtype)
@@ -83,7 +106,9 @@ def batchnorm_rows_forward(
     out = scratch(workspace, "out", x_wide.shape, x.dtype, xp)
     xp.multiply(centred, xp.tile(gamma * inv_std, fold), out=out)  # gamma xhat
     out += xp.tile(beta, fold)
-    cache = (centred.reshape(rows, columns), inv_std, gamma, fold, bn_param["mode"], workspace)
+    mode = bn_param["mode"]
+    sync = sync if mode == "train" else None
+    cache = (centred.reshape(rows, columns), inv_std, gamma, fold, mode, workspace, sync, weight)
     return out.reshape(rows, columns), cache
 
 
@@ -92,9 +117,11 @@ def batchnorm_rows_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
 
     With ``centred = x - mean`` and ``xhat = centred / std``: ``dgamma = sum_r dout centred / std``
     and, in training, ``dx = (gamma / std) (dout - dbeta / R - centred dgamma / (std R))``; with
-    running statistics ``dx = (gamma / std) dout``.
+    running statistics ``dx = (gamma / std) dout``. With ``sync``, the ``dbeta`` and ``dgamma``
+    inside ``dx`` are the global batch's (each rank's weighted by its share) while the returned
+    ones are this rank's own.
     """
-    centred, inv_std, gamma, fold, mode, workspace = cache
+    centred, inv_std, gamma, fold, mode, workspace, sync, weight = cache
     xp = get_array_module(dout, centred)
     rows, columns = centred.shape
     dout_wide = _wide(xp.ascontiguousarray(dout), fold)
@@ -108,8 +135,13 @@ def batchnorm_rows_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
     dx = scratch(workspace, "dx", dout_wide.shape, dout.dtype, xp)
     xp.multiply(dout_wide, xp.tile(scale, fold), out=dx)
     if mode == "train":
+        sum_dout, sum_dgamma = dbeta, dgamma
+        if sync is not None:
+            totals = _global_sums(sync, weight * xp.concatenate([dbeta, dgamma]))
+            sum_dout = totals[:columns].astype(dout.dtype)
+            sum_dgamma = totals[columns:].astype(dout.dtype)
         # xhat dgamma / R = centred inv_std^2 dgamma_centred / R, times scale
-        xp.multiply(centred_wide, xp.tile(scale * inv_std * dgamma / rows, fold), out=product)
+        xp.multiply(centred_wide, xp.tile(scale * inv_std * sum_dgamma / rows, fold), out=product)
         dx -= product
-        dx -= xp.tile(scale * dbeta / rows, fold)
+        dx -= xp.tile(scale * sum_dout / rows, fold)
     return dx.reshape(rows, columns), dgamma, dbeta

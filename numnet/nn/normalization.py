@@ -6,8 +6,11 @@ The batch-norm layers keep their running statistics where CS231n keeps them, in 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from numnet.distributed import BatchSync
 from numnet.functional.normalization import (
     batchnorm_backward,
     batchnorm_forward,
@@ -18,6 +21,7 @@ from numnet.functional.normalization import (
 )
 from numnet.kernels import batchnorm_layer
 from numnet.nn.module import KeySubsetView, Module
+from numnet.nn.sync_batchnorm import SyncCache, sync_batchnorm_backward, sync_batchnorm_forward
 
 
 class _Normalization(Module):
@@ -34,7 +38,11 @@ class _Normalization(Module):
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """Set ``grads['gamma']`` and ``grads['beta']`` (D,); return dx shaped like x."""
-        dx, dgamma, dbeta = self._backward(dout, self._recall()[1])
+        cache = self._recall()[1]
+        if isinstance(cache, SyncCache):
+            dx, dgamma, dbeta = sync_batchnorm_backward(dout, cache)
+        else:
+            dx, dgamma, dbeta = self._backward(dout, cache)
         self.grads["gamma"] = dgamma
         self.grads["beta"] = dbeta
         return dx
@@ -63,10 +71,15 @@ class BatchNorm1d(_Normalization):
     ``buffers``: ``running_mean`` and ``running_var`` (D,), starting at 0 and 1 (as PyTorch; CS231n
     starts the variance at 0); training mode uses the batch statistics and updates them, test mode
     uses them.
+
+    ``sync``: ``None``, or the :class:`~numnet.distributed.BatchSync` of a data-parallel run
+    (set by the Solver): training then uses the statistics of the global batch over all ranks
+    (:mod:`numnet.nn.sync_batchnorm`).
     """
 
     _forward = staticmethod(batchnorm_forward)
     _backward = staticmethod(batchnorm_backward)
+    _axes: tuple[int, ...] = (0,)
 
     def __init__(
         self,
@@ -84,10 +97,17 @@ class BatchNorm1d(_Normalization):
             "running_var": np.ones(num_features, dtype=dtype),
         }
         self.buffers = KeySubsetView(self.bn_param, ("running_mean", "running_var"))
+        self.sync: BatchSync | None = None
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         self.bn_param["mode"] = "train" if train else "test"
-        out, cache = self._forward(x, self.params["gamma"], self.params["beta"], self.bn_param)
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        if train and self.sync is not None:
+            out, cache = sync_batchnorm_forward(
+                x, gamma, beta, self.bn_param, self.sync, self._axes
+            )
+        else:
+            out, cache = self._forward(x, gamma, beta, self.bn_param)
         self._remember(cache, train)
         return out
 
@@ -104,13 +124,15 @@ class BatchNorm2d(BatchNorm1d):
 
     _forward = staticmethod(spatial_batchnorm_forward)
     _backward = staticmethod(spatial_batchnorm_backward)
+    _axes = (0, 2, 3)
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         if self.plan.is_reference:
             return super().forward(x, train)
         self.bn_param["mode"] = "train" if train else "test"
         gamma, beta = self.params["gamma"], self.params["beta"]
-        out, cache = batchnorm_layer.forward(self.plan, x, gamma, beta, self.bn_param)
+        sync = self.sync if train else None
+        out, cache = batchnorm_layer.forward(self.plan, x, gamma, beta, self.bn_param, sync)
         self._remember(cache, train)
         return out
 
@@ -122,6 +144,29 @@ class BatchNorm2d(BatchNorm1d):
         self.grads["gamma"] = dgamma
         self.grads["beta"] = dbeta
         return dx
+
+
+def set_batchnorm_sync(model: Any, sync: BatchSync | None) -> int:
+    """Give every batch-norm layer of ``model`` the ``sync`` of a data-parallel run (or None).
+
+    Looks through ``model.layers``, ``model.net.layers`` and ``model.network.layers`` (and the
+    ``layers`` of those layers). Returns the number of batch-norm layers found.
+    """
+    found = 0
+    seen: set[int] = set()
+    todo = [model, getattr(model, "net", None), getattr(model, "network", None)]
+    while todo:
+        container = todo.pop()
+        if container is None or id(container) in seen:
+            continue
+        seen.add(id(container))
+        if isinstance(container, BatchNorm1d):
+            container.sync = sync
+            found += 1
+        layers = getattr(container, "layers", None)
+        if isinstance(layers, list | tuple):
+            todo.extend(layers)
+    return found
 
 
 class LayerNorm(_Normalization):
