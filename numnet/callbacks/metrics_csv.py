@@ -29,7 +29,11 @@ class MetricsCSV(Callback):
     from ``solver.history`` (the epochs the checkpoint holds) and then appends, so no epoch is ever
     duplicated, even when resuming from an earlier checkpoint than the file's last row. Each row is
     flushed and fsync'ed when its epoch ends, so the file is current even if the run is killed.
-    ``lr`` is empty when it is unknown (a user-built optimizer without a schedule).
+    ``lr`` is empty when it is unknown (a user-built optimizer without a schedule). The values are
+    the Solver's: ``train_acc`` is measured on a random sample of ``num_train_samples`` training
+    rows (1,000 by default and in ``numnet train``; all rows when there are fewer), ``train_loss``
+    is the mean loss of the epoch's batches, ``val_loss`` and ``val_acc`` are measured on the
+    validation data (all of it unless ``num_val_samples`` is set).
 
     Parameters
     ----------

@@ -53,7 +53,7 @@ def plot_history(
     *,
     title: str | None = None,
     val_name: str = "validation",
-    train_name: str = "training",
+    train_sample: int | None = None,
 ) -> list[Path]:
     """Write ``loss.png`` and ``accuracy.png`` (both curves per epoch) into ``directory``.
 
@@ -65,8 +65,11 @@ def plot_history(
         Created if missing.
     title : str, optional
         First title line of both pictures (e.g. ``"runs/003: mlp 256-128 on digits"``).
-    val_name, train_name : str
-        Legend names of the two curves (the split each was measured on).
+    val_name : str
+        What the second curve was measured on (``"validation"``, ``"training data"``).
+    train_sample : int, optional
+        The training accuracy was measured on a sample of this many rows (the Solver's
+        ``num_train_samples``); the legend says so.
 
     Returns the written paths. Raises NumnetError if matplotlib is missing.
     """
@@ -84,8 +87,11 @@ def plot_history(
     ):
         fig, ax = plt.subplots(figsize=(6.4, 4.4))
         try:
-            for key, split in zip(keys, (train_name, val_name), strict=True):
-                ax.plot(epochs, _values(history, key), marker="o", label=f"{split} {what}")
+            train_label = f"training {what}"
+            if what == "accuracy" and train_sample is not None:
+                train_label += f" (sample of {train_sample} rows)"
+            ax.plot(epochs, _values(history, keys[0]), marker="o", label=train_label)
+            ax.plot(epochs, _values(history, keys[1]), marker="o", label=f"{val_name} {what}")
             if best is not None:
                 ax.axvline(
                     best[0],
@@ -111,8 +117,8 @@ def plot_history(
 class Plots(Callback):
     """At train end, draw ``loss.png`` and ``accuracy.png`` into ``directory``.
 
-    ``title``, ``val_name`` and ``train_name`` go to :func:`plot_history`. If matplotlib is missing
-    it emits a ``UserWarning`` with the install hint and skips.
+    ``title``, ``val_name`` and ``train_sample`` go to :func:`plot_history`. If matplotlib is
+    missing it emits a ``UserWarning`` with the install hint and skips.
     """
 
     order = 60
@@ -123,12 +129,12 @@ class Plots(Callback):
         *,
         title: str | None = None,
         val_name: str = "validation",
-        train_name: str = "training",
+        train_sample: int | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.title = title
         self.val_name = val_name
-        self.train_name = train_name
+        self.train_sample = train_sample
         self.written: list[Path] = []
 
     def on_train_end(self, solver: Trainer) -> None:
@@ -140,7 +146,7 @@ class Plots(Callback):
                 self.directory,
                 title=self.title,
                 val_name=self.val_name,
-                train_name=self.train_name,
+                train_sample=self.train_sample,
             )
         except NumnetError as exc:
             warnings.warn(f"Plots skipped: {exc}", UserWarning, stacklevel=2)

@@ -86,6 +86,7 @@ RUN_FILES = (
     RUN_MARKER,
     "confusion_matrix.csv",
     "confusion_matrix.png",
+    "misclassified.png",
     "loss.png",
     "accuracy.png",
 )

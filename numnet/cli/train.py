@@ -4,7 +4,9 @@ Files written into the run directory: ``config.json`` (resolved settings, before
 ``last.npz`` (every epoch, and before the first), ``best.npz`` (best validation accuracy so far),
 ``metrics.csv`` (one row per epoch), ``model.npz`` (the best-validation model with its
 preprocessing, class names and settings), ``confusion_matrix.csv`` and, with matplotlib,
-``loss.png``, ``accuracy.png`` and ``confusion_matrix.png``.
+``loss.png``, ``accuracy.png``, ``confusion_matrix.png`` and ``misclassified.png`` (the pictures
+are titled with the run, model and data, and name the split they show: the test split, else the
+validation split, else the training data).
 
 Recovery after a crash (kill -9, power loss): ``numnet train --resume DIR`` continues from the last
 completed epoch, finishes a run killed after training but before its final files, restarts a run
@@ -42,7 +44,7 @@ from numnet.cli.callbacks import EpochLog, RunCheckpoint
 from numnet.cli.config import NOT_STORED
 from numnet.cli.data_identity import compare_identity, data_identity
 from numnet.cli.info import describe
-from numnet.cli.report import have_matplotlib, write_confusion_matrix
+from numnet.cli.report import have_matplotlib, history_labels, picture_title, write_results
 from numnet.cli.resolve import (
     LAST_CHECKPOINT,
     fresh_config,
@@ -132,7 +134,9 @@ def _callbacks(
     if config["early_stopping"] > 0:
         callbacks.append(EarlyStopping(config["early_stopping"]))
     if plots:
-        callbacks.append(Plots(run_dir))
+        callbacks.append(
+            Plots(run_dir, **history_labels(config, run_dir, metadata, TRAIN_ACC_SAMPLES))
+        )
     callbacks.append(ProgressBar(quiet=quiet))
     if not quiet and not sys.stdout.isatty():
         callbacks.append(EpochLog())
@@ -230,12 +234,23 @@ def _train(
         save_model(run_dir / "model.npz", model, final_meta)
         test_acc = None
         if data.X_test is not None and data.y_test is not None:
-            predictions = model.predict(data.X_test)
-            test_acc = float(np.mean(predictions == data.y_test))
-            truth, split = data.y_test, "test"
+            shown_X, truth, split = data.X_test, data.y_test, "test"
         else:
-            predictions, truth, split = model.predict(data.X_val), data.y_val, "validation"
-        written = write_confusion_matrix(run_dir, truth, predictions, data.class_names)
+            shown_X, truth, split = data.X_val, data.y_val, "validation"
+        scores = model.scores(shown_X)
+        if split == "test":
+            test_acc = float(np.mean(scores.argmax(axis=1) == truth))
+        written = write_results(
+            run_dir,
+            shown_X,
+            truth,
+            scores,
+            data.class_names,
+            metadata,
+            standardized=True,
+            title=picture_title(run_dir, config, data.metadata["dataset"]),
+            split="training" if data.val_is_train and split == "validation" else split,
+        )
     except KeyboardInterrupt:
         print(
             f"\ninterrupted while writing the final files; training is complete and saved in "
