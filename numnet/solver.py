@@ -255,10 +255,11 @@ class Solver:
         self._rank_rng = self._rng
         self._batch_sync: distributed.BatchSync | None = None
         self._average_buffers = comm is not None and not sync_batchnorm
-        if comm is not None:
-            self._batch_sync = distributed.BatchSync(comm) if sync_batchnorm else None
-            if not set_batchnorm_sync(model, self._batch_sync):
-                self._batch_sync = None  # no batch norm: nothing to synchronise
+        if comm is not None and sync_batchnorm:
+            self._batch_sync = distributed.BatchSync(comm)
+        # also clears the sync of an earlier data-parallel Solver of this model
+        if not set_batchnorm_sync(model, self._batch_sync):
+            self._batch_sync = None  # no batch norm: nothing to synchronise
 
         self._setup_optimizer(update_rule, optimizer, schedule)
 
