@@ -59,6 +59,12 @@ def _run_import(args: argparse.Namespace) -> int:
     return run_import(args)
 
 
+def _run_sweep(args: argparse.Namespace) -> int:
+    from numnet.cli.sweep.command import run_sweep
+
+    return run_sweep(args)
+
+
 def _run_info(args: argparse.Namespace) -> int:
     from numnet.cli.info import run_info
 
@@ -72,6 +78,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "gradcheck": _run_gradcheck,
     "export": _run_export,
     "import": _run_import,
+    "sweep": _run_sweep,
     "info": _run_info,
 }
 

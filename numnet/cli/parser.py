@@ -247,6 +247,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     info.add_argument("model", metavar="MODEL", help="model file (.npz) or run directory")
     _add_debug(info)
+
+    from numnet.cli.sweep.options import DESCRIPTION, add_sweep_options
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="search train settings with Optuna (needs the sweep extra)",
+        description=DESCRIPTION,
+        formatter_class=_FORMATTER,
+    )
+    add_sweep_options(sweep)
+    for option in TRAIN_OPTIONS:
+        if option.key != "out_dir":  # each trial runs in SWEEP_DIR/trial-NNNN
+            _add_train_option(sweep, option)
+    _add_debug(sweep)
     parser.command_parsers = {
         "train": train,
         "evaluate": evaluate,
@@ -255,5 +269,6 @@ def build_parser() -> argparse.ArgumentParser:
         "export": export,
         "import": import_,
         "info": info,
+        "sweep": sweep,
     }
     return parser
