@@ -440,7 +440,8 @@ class Solver:
 
         Without a batch, one of ``batch_size`` distinct training samples is drawn at random
         (CS231n's ``_step``). Raises ``TrainingDiverged`` on a non-finite loss when
-        ``check_finite``.
+        ``check_finite``. With ``comm`` the batch is the global batch (the same on every rank, each
+        of which uses its share) and every rank must call ``step``.
         """
         if X_batch is None or y_batch is None:
             size = min(self.batch_size, self.X_train.shape[0])
@@ -660,7 +661,11 @@ class Solver:
     def check_accuracy(
         self, X: np.ndarray, y: np.ndarray, num_samples: int | None = None, batch_size: int = 100
     ) -> float:
-        """Fraction of ``X`` (or of a random subset of ``num_samples``) classified as ``y``."""
+        """Fraction of ``X`` (or of a random subset of ``num_samples``) classified as ``y``.
+
+        With ``comm`` every rank scores its share and the counts are reduced: call it on every
+        rank (it is a collective operation), with the same arguments.
+        """
         accuracy, _ = self._evaluate(X, y, num_samples, batch_size)
         return accuracy
 
