@@ -66,7 +66,7 @@ def _is_url(storage: str) -> bool:
 
 def mask_url(url: str) -> str:
     """``url`` with any password replaced by ``***`` (for messages and labels)."""
-    return re.sub(r"^([\w+.-]+://[^:@/]*):[^@/]*@", r"\1:***@", url)
+    return re.sub(r"^([\w+.-]+://[^:@/]*):.*@", r"\1:***@", url)
 
 
 def storage_label(storage: str | None, sweep_dir: Path) -> str:
