@@ -118,6 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         0 on success, 1 for data/model-file/I/O errors, 2 for usage/config errors, 130 on Ctrl-C.
     """
+    from numnet.cli import parallel  # under mpiexec: rank 0 speaks, one rank's error ends the job
+
+    parallel.silence_other_ranks()
     parser = build_parser()
     try:
         args = parser.parse_args(None if argv is None else list(argv))
@@ -125,13 +128,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     debug = getattr(args, "debug", False)
     try:
+        parallel.start(args.command)
         with _one_line_warnings():
-            return COMMANDS[args.command](args)
+            return parallel.finish(COMMANDS[args.command](args))
     except KeyboardInterrupt:
         if debug:
             traceback.print_exc()
         print("numnet: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return parallel.finish(EXIT_INTERRUPTED)
     except (NumnetError, OSError) as exc:
         if debug:
             traceback.print_exc()
@@ -140,5 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = f"{exc.strerror or exc}{where}; check the path and its permissions"
         else:
             message = str(exc)
-        print(f"numnet: error: {_one_line(message)}", file=sys.stderr)
-        return 2 if isinstance(exc, ConfigError) else 1
+        code = 2 if isinstance(exc, ConfigError) else 1
+        line = f"numnet: error: {_one_line(message)}"
+        return parallel.fail(exc, line, code)  # one process: prints line; MPI: see cli/parallel
+    except BaseException as exc:
+        parallel.crash(exc)  # a bug on one MPI rank: its traceback, then MPI_Abort
+        raise

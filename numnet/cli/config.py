@@ -194,6 +194,13 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         "checking a result)",
         choices=KERNELS,
     ),
+    Option(  # data-parallel runs (numnet.cli.parallel); one process ignores it
+        "sync_batchnorm",
+        bool,
+        True,
+        "under mpiexec, batch norm uses the statistics of the whole global batch, as one process "
+        "does; --no-sync-batchnorm uses each rank's share",
+    ),
 )
 
 OPTIONS_BY_KEY: dict[str, Option] = {option.key: option for option in TRAIN_OPTIONS}
@@ -226,7 +233,7 @@ FIXED_ON_RESUME: tuple[str, ...] = (
 
 # Settings of one invocation only: left out of model files and checkpoints, and not taken from a
 # resumed run's stored settings (``--kernels`` may differ on ``--resume``).
-NOT_STORED: tuple[str, ...] = ("kernels",)
+NOT_STORED: tuple[str, ...] = ("kernels", "sync_batchnorm")
 
 
 def defaults() -> dict[str, Any]:

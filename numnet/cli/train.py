@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from numnet.cli import EXIT_INTERRUPTED
+from numnet.cli import EXIT_INTERRUPTED, parallel
 from numnet.cli.build import (
     TrainingData,
     blank_image,
@@ -75,6 +75,8 @@ def run_train(args: argparse.Namespace, extra_callbacks: Sequence[Any] = ()) -> 
     ``extra_callbacks`` join the run's own (``numnet sweep`` reports each epoch to Optuna and may
     set ``solver.stop_training`` to prune; the run then writes its files as usual).
     """
+    if not parallel.is_root():  # another MPI rank: rank 0 decides the run (numnet.cli.parallel)
+        return _train(*parallel.receive_setup())
     if args.resume:
         config, run_dir, epochs_done = resumed_config(args)
         if epochs_done >= config["epochs"] and is_finished_run(run_dir):
@@ -166,13 +168,15 @@ def _train(
     quiet = config["quiet"]
     plots = have_matplotlib()
     started = time.perf_counter()
-    data = prepare_data(config)
+    parallel.send_setup(config, run_dir.resolve(), epochs_done, identity)  # MPI: to other ranks
+    data = parallel.agree(prepare_data, config)  # MPI: a rank that cannot read it stops all
     model = model_for_data(config, data)
     steps_per_epoch = math.ceil(len(data.y_train) / config["batch_size"])
     optimizer = build_optimizer(config, steps_per_epoch)
     settings = {**config, "data_identity": identity}
     text = json.dumps(settings, indent=2, sort_keys=True) + "\n"
-    write_text_atomic(run_dir / "config.json", text)
+    if parallel.is_root():
+        write_text_atomic(run_dir / "config.json", text)
     stored = {key: value for key, value in config.items() if key not in NOT_STORED}
     metadata = {**data.metadata, "train_config": stored, "data_identity": identity}
     augment = None
@@ -194,9 +198,13 @@ def _train(
         num_train_samples=TRAIN_ACC_SAMPLES,
         verbose=False,
         seed=config["seed"],
-        callbacks=[*_callbacks(config, run_dir, metadata, plots), *extra_callbacks],
+        callbacks=[*_callbacks(config, run_dir, metadata, plots), *extra_callbacks]
+        if parallel.is_root()
+        else [],  # MPI: only rank 0 prints and writes files
         augment=augment,
         resume_from=resume_from,
+        comm=parallel.solver_comm(),
+        sync_batchnorm=config["sync_batchnorm"],
     )
     if solver.epoch >= config["epochs"]:
         action = f"finishing {run_dir} (all {solver.epoch} epochs trained; writing its final files)"
@@ -225,6 +233,8 @@ def _train(
             solver.train()  # a NaN/Inf loss raises TrainingDiverged with advice instead
     except KeyboardInterrupt:
         return _interrupted(solver, run_dir)
+    if not parallel.is_root():  # MPI: rank 0 writes the final files
+        return 0
     try:
         final_meta = {  # a model file is shared: it keeps no paths of the machine it was trained on
             **{key: value for key, value in metadata.items() if key != "data_identity"},
