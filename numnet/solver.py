@@ -192,6 +192,9 @@ class Solver:
         Set by a callback to end training after the current epoch.
     improved : bool
         Whether the last finished epoch set a new best validation accuracy.
+    comm, rank, num_ranks
+        The communicator (or None), this process's rank and the number of ranks (0 and 1
+        without ``comm``).
     """
 
     def __init__(

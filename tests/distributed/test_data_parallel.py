@@ -44,6 +44,7 @@ SYNC_CASES = [
     "cnn_bn_odd",
 ]
 LOCAL_CASES = ["mlp_bn_local", "cnn_bn_local"]
+RANDOM_CASES = ["mlp_dropout_augment"]  # per-rank streams: not compared with one process
 
 
 def _require_mpi() -> None:
@@ -114,7 +115,7 @@ def test_k_ranks_equal_one_process(runs: dict, ranks: int, case: str) -> None:
 
 
 @pytest.mark.parametrize("ranks", [2, 3])
-@pytest.mark.parametrize("case", SYNC_CASES + LOCAL_CASES)
+@pytest.mark.parametrize("case", SYNC_CASES + LOCAL_CASES + RANDOM_CASES)
 def test_replicas_stay_bitwise_identical(runs: dict, ranks: int, case: str) -> None:
     assert int(_case(runs[ranks], case)["replicas_equal"]) == 1
 
@@ -128,6 +129,18 @@ def test_per_rank_batchnorm_differs(runs: dict, ranks: int, case: str) -> None:
     assert abs(mine["loss_history"][0] - reference["loss_history"][0]) > 1e-6
     for key in ("params/W1", "buffers/running_var1"):
         assert not np.allclose(mine[key], reference[key], rtol=1e-6, atol=0), key
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_dropout_and_augmentation_streams_differ_by_rank(runs: dict, ranks: int) -> None:
+    """With dropout and augmentation the K-rank run trains (replicas equal, see above), but on
+    other masks and noise than one process: the same in distribution, not element for element."""
+    mine, reference = (
+        _case(runs[ranks], "mlp_dropout_augment"),
+        _case(runs[1], "mlp_dropout_augment"),
+    )
+    assert abs(mine["loss_history"][0] - reference["loss_history"][0]) > 1e-9
+    assert mine["val_acc_history"][-1] > 0.5 and reference["val_acc_history"][-1] > 0.5
 
 
 @pytest.mark.parametrize("first, second", [(2, 3), (3, 1)])

@@ -55,6 +55,8 @@ CASES: dict[str, dict[str, Any]] = {
     # shares of 3 and 4, or 3, 2 and 2; the last batch holds 2 (an empty share on 3 ranks)
     "cnn_bn_odd": dict(model="cnn", norm="batchnorm", kernels="fast", batch=7, samples=121),
     "cnn_bn_local": dict(model="cnn", norm="batchnorm", kernels="fast", batch=20, sync=False),
+    # per-rank dropout and augmentation streams: equal to one process in distribution only
+    "mlp_dropout_augment": dict(model="mlp", norm="batchnorm", kernels="fast", batch=20, keep=0.8),
 }
 EPOCHS = 10
 
@@ -80,6 +82,7 @@ def build(case: dict[str, Any]) -> Any:
             normalization=case["norm"],
             reg=1e-3,
             weight_scale=0.1,
+            dropout_keep_ratio=case.get("keep", 1),
             dtype=np.float64,
             seed=3,
             kernels=case["kernels"],
@@ -115,7 +118,13 @@ def solver_for(
         sync_batchnorm=case.get("sync", True),
         resume_from=resume,
         callbacks=[Checkpoint(save)] if save and distributed.rank(comm) == 0 else [],
+        augment=jitter if "keep" in case else None,
     )
+
+
+def jitter(X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random augmentation: a little Gaussian noise on every pixel."""
+    return X + rng.normal(0.0, 0.01, size=X.shape)
 
 
 def fingerprint(solver: Solver) -> str:
