@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import itertools
 import json
 import math
 import tomllib
@@ -47,6 +48,7 @@ NOT_SWEPT: dict[str, str] = {
     "kernels": "both kernels compute the same model",
 }
 ENTRY_KEYS = ("low", "high", "log", "step", "choices")
+MAX_COMBINATIONS = 64
 
 
 @dataclass(frozen=True)
@@ -245,19 +247,39 @@ def _endpoints(param: Param) -> list[Any]:
     return list(param.choices) if param.kind == "categorical" else [param.low, param.high]
 
 
+def _accepted(config: dict[str, Any]) -> ConfigError | None:
+    try:
+        validate(config)
+    except ConfigError as exc:
+        return exc
+    return None
+
+
 def _check_ranges(path: Path, params: list[Param], fixed: dict[str, Any]) -> None:
-    """Each bound and choice, with the fixed settings, must pass train's own validation."""
+    """Each bound and choice must pass train's own validation with the fixed settings and some
+    bounds or choices of the other swept settings (the first ones tried first): a value refused
+    whatever the others are is one error line. Combinations are tried up to
+    :data:`MAX_COMBINATIONS` per value; a combination train refuses fails only its trial."""
+    fixed_error = _accepted(fixed)
     for param in params:
+        others = [p for p in params if p is not param]
         for value in _endpoints(param):
-            config = {**fixed, param.key: value}
-            try:
-                validate(config)
-            except ConfigError as exc:
+            first_error = None
+            combos = itertools.product(*(_endpoints(p) for p in others))
+            for combo in itertools.islice(combos, MAX_COMBINATIONS):
+                config = {**fixed, **{p.key: v for p, v in zip(others, combo, strict=True)}}
+                error = _accepted({**config, param.key: value})
+                if error is None:
+                    break
+                first_error = first_error or error
+            else:
+                if fixed_error is not None:  # the fixed flags themselves: say so plainly
+                    raise fixed_error
                 what = "choice" if param.kind == "categorical" else "bound"
                 raise ConfigError(
                     f"space file {path}: '{param.key.replace('_', '-')}' {what} {label(value)!r} "
-                    f"is refused by numnet train: {exc}"
-                ) from None
+                    f"is refused by numnet train: {first_error}"
+                )
 
 
 def load_space(path: str | Path, fixed: dict[str, Any], typed: set[str]) -> list[Param]:
