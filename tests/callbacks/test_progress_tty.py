@@ -15,7 +15,7 @@ import select
 import subprocess
 import sys
 
-from numnet.callbacks import ProgressBar
+from numnet.callbacks import EarlyStopping, ProgressBar
 from numnet.solver import Solver
 from tests.callbacks.helpers import blobs, small_net
 
@@ -84,6 +84,24 @@ def test_every_epoch_line_stays_above_the_bars():
     assert all("train acc" in line and "val acc" in line for line in epoch_lines)
     last = [line for line in shown if line][-1]
     assert last.startswith("epochs: 100%"), shown  # the finished bar stays below the lines
+
+
+def test_an_early_stop_is_said_on_the_terminal_too():
+    stream = FakeTTY()
+    stopper = EarlyStopping(patience=1)
+    solver = Solver(
+        small_net(),
+        blobs(),
+        optim_config={"learning_rate": 1e-12},  # nothing improves after the first epoch
+        num_epochs=5,
+        batch_size=60,
+        seed=0,
+        verbose=False,
+        callbacks=[stopper, ProgressBar(file=stream)],
+    )
+    solver.train()
+    assert solver.epoch == 2
+    assert "stopped early after epoch 2/5" in screen(stream.getvalue())
 
 
 def test_numnet_train_on_a_terminal_keeps_every_epoch_line(tmp_path):
