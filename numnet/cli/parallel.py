@@ -284,7 +284,7 @@ def abort(line: str, code: int) -> NoReturn:
 def crash(exc: BaseException) -> None:
     """An unexpected exception (a bug) in a parallel job: its traceback, then end every rank."""
     ranks = _current
-    if not ranks.parallel or _is_agreed(exc):
+    if not ranks.parallel or _is_agreed(exc) or isinstance(exc, SystemExit):
         return
     stream = sys.__stderr__ or sys.stderr
     print(f"numnet: rank {ranks.rank}: internal error:", file=stream, flush=True)

@@ -9,9 +9,10 @@ process differ by the rounding of the summed gradients (float32 epsilon 6e-8), c
 the run's updates. The runs use SGD with momentum, whose steps are proportional to the gradient
 (Adam divides by the root of its second moment, which turns the rounding noise of a gradient that
 is zero in exact arithmetic, such as the bias before a batch norm, into full-size steps), so
-the parameters agree to about 1e-6 relative; ``RTOL = 1e-4`` with ``ATOL = 1e-5`` leaves room
-for that and still fails on any real difference: per-rank batch-norm statistics
-(``--no-sync-batchnorm``) change the parameters by more than 1e-3, which the first test checks.
+the parameters (of order 0.01 to 1) agree to within about 1e-6 absolute: measured 7e-7 with 2
+ranks and 1e-6 with 3. ``RTOL = 1e-4`` with ``ATOL = 1e-5`` leaves room for that and still fails
+on any real difference: per-rank batch-norm statistics (``--no-sync-batchnorm``) change the
+parameters by up to 1.7, which the first test checks.
 The float64 equality to 1e-10 is tested on the Solver itself (tests/distributed/).
 
 Each launch starts Python per rank and imports numnet (seconds each on two busy cores), so this
@@ -150,13 +151,14 @@ def test_two_ranks_train_the_one_process_model(single_run, two_rank_run, tmp_pat
         _assert_same_model(single_run, tmp_path / "local")
 
 
-def test_next_run_dir_is_decided_once(tmp_path):
+def test_three_ranks_pick_one_run_dir_and_train_the_same_model(single_run, tmp_path):
     """Without --out-dir, rank 0 picks runs/001 and the other ranks follow: one directory."""
-    done = _launch(3, *SETTINGS[:-1], "--epochs", "1", "--max-train-samples", "200", cwd=tmp_path)
+    done = _launch(3, *SETTINGS[:-1], cwd=tmp_path)  # not --quiet: rank 0 alone prints
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["001"]
-    assert (tmp_path / "runs" / "001" / "model.npz").is_file()
     assert done.stdout.count("run runs/001") == 1
+    assert done.stdout.count("epoch   3/3") == 1
+    _assert_same_model(single_run, tmp_path / "runs" / "001")
 
 
 def _rank_pid(tag: str, rank: int) -> int | None:
