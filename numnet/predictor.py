@@ -94,7 +94,9 @@ class Predictor:
     :class:`~numnet.errors.InputRangeWarning`.
     """
 
-    def __init__(self, model: Any, metadata: dict[str, Any] | None = None, preprocess: bool = True):
+    def __init__(
+        self, model: Any, metadata: dict[str, Any] | None = None, preprocess: bool = True
+    ) -> None:
         if isinstance(model, Predictor):
             model = model.model
         if not hasattr(model, "get_config") or not hasattr(model, "scores"):

@@ -16,6 +16,7 @@ SCORES_NAME = "scores"
 PROBABILITIES_NAME = "probabilities"
 LABEL_NAME = "label"
 PREPROCESSING_KEY = "numnet.preprocessing"
+INPUT_RANGE_KEY = "numnet.input_range"  # min/max/mean of the raw training inputs (range warning)
 CLASS_NAMES_KEY = "class_names"
 
 

@@ -46,6 +46,7 @@ from numnet.onnx_io._common import (
     DEFAULT_OPSET,
     FEATURES_NAME,
     INPUT_NAME,
+    INPUT_RANGE_KEY,
     LABEL_NAME,
     MAX_OPSET,
     MIN_OPSET,
@@ -264,6 +265,8 @@ def build_graph(
     }
     if metadata.get("preprocessing"):
         props[PREPROCESSING_KEY] = json.dumps(metadata["preprocessing"], sort_keys=True)
+    if isinstance(metadata.get("input_range"), dict):
+        props[INPUT_RANGE_KEY] = json.dumps(metadata["input_range"], sort_keys=True)
     helper.set_model_props(proto, props)
     onnx.checker.check_model(proto, full_check=True)
     return proto

@@ -27,6 +27,7 @@ from numnet.errors import DataError, ModelFileError, NumnetError
 from numnet.onnx_io._common import (
     CLASS_NAMES_KEY,
     FEATURES_NAME,
+    INPUT_RANGE_KEY,
     PREPROCESSING_KEY,
     require_onnx,
 )
@@ -402,6 +403,16 @@ class _Walker:
         self.current = node.output[0]
 
 
+def _input_range(text: str | None) -> dict[str, float] | None:
+    """The ``input_range`` record numnet's export stored, or None when absent or unusable."""
+    try:
+        record = json.loads(text) if text else None
+        stats = {key: float(record[key]) for key in ("min", "max", "mean")}
+    except (json.JSONDecodeError, TypeError, KeyError, ValueError):
+        return None  # only a warning depends on it: an unusable entry is left out
+    return stats if all(math.isfinite(v) for v in stats.values()) else None
+
+
 def import_onnx(path: str | os.PathLike[str], dtype: Any = None, max_bytes: int = MAX_BYTES) -> Any:
     """Read a plain classifier from an ONNX file as a :class:`numnet.models.SequentialNet`.
 
@@ -516,5 +527,8 @@ def import_onnx(path: str | os.PathLike[str], dtype: Any = None, max_bytes: int 
         names = None
     if isinstance(names, list) and len(names) == num_classes:
         metadata["class_names"] = [str(name) for name in names]
+    stats = _input_range(props.get(INPUT_RANGE_KEY))
+    if stats is not None:
+        metadata["input_range"] = stats
     model.metadata = metadata
     return model

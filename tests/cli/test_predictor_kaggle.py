@@ -154,7 +154,7 @@ def test_run_directory_without_model_is_one_error_line(kaggle, tmp_path):
 
 def test_export_takes_a_run_directory_and_a_predictor(kaggle, tmp_path):
     onnx = pytest.importorskip("onnx")
-    _, runs = kaggle
+    root, runs = kaggle
     out = tmp_path / "cnn.onnx"
     done = numnet_cli("export", str(runs["cnn"]), "-o", str(out))
     assert done.returncode == 0, done.stderr
@@ -164,3 +164,16 @@ def test_export_takes_a_run_directory_and_a_predictor(kaggle, tmp_path):
     assert proto.graph.name == from_cli.graph.name == "numnet_ConvNet"
     names = {init.name for init in proto.graph.initializer}
     assert {"preprocess_mean", "preprocess_std"} <= names  # the stored preprocessing, as predict
+    imported = tmp_path / "imported.npz"
+    assert main(["import", str(out), "-o", str(imported)]) == 0
+    again = numnet.load(imported)
+    assert again.metadata["input_range"] == predictor.metadata["input_range"]
+    X_raw, _ = read_kaggle_csv(root / "test.csv")
+    np.testing.assert_allclose(
+        again.predict_proba(X_raw), predictor.predict_proba(X_raw), atol=1e-6
+    )
+    ort = pytest.importorskip("onnxruntime")
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    probabilities, labels = session.run(None, {"input": X_raw.astype(np.float32)})
+    np.testing.assert_allclose(probabilities, predictor.predict_proba(X_raw), atol=1e-5)
+    np.testing.assert_array_equal(labels, predictor.predict(X_raw))
