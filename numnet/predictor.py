@@ -32,7 +32,8 @@ def model_file(path: str | os.PathLike[str]) -> Path:
     Raises
     ------
     ModelFileError
-        One line naming what is missing: the path, or the run directory's ``model.npz``.
+        For a directory without ``model.npz`` (one line naming it); a missing file is reported
+        by :func:`numnet.serialization.load_model` when it is read.
     """
     given = Path(path)
     if given.is_dir():
@@ -45,9 +46,7 @@ def model_file(path: str | os.PathLike[str]) -> Path:
                 f"of a finished run{hint}"
             )
         return inside
-    if not given.exists():
-        raise ModelFileError(f"no such file or directory: {given}; give a model file or a run dir")
-    return given
+    return given  # a missing or foreign file is load_model's to report
 
 
 def softmax_rows(scores: np.ndarray) -> np.ndarray:

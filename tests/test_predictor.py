@@ -145,7 +145,7 @@ def test_model_file_resolves_run_directories(tmp_path, raw):
     empty.mkdir()
     with pytest.raises(ModelFileError, match="without model.npz"):
         numnet.load(empty)
-    with pytest.raises(ModelFileError, match="no such file"):
+    with pytest.raises(ModelFileError, match="missing.npz does not exist"):
         numnet.load(tmp_path / "missing.npz")
 
 

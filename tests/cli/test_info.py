@@ -62,7 +62,7 @@ def test_info_of_a_run_directory(tmp_path):
         text=True,
     )
     assert missing.returncode == 1
-    assert missing.stderr.startswith("numnet: error: no such file")
+    assert missing.stderr.startswith("numnet: error: ") and "nope does not exist" in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1
 
 
