@@ -84,7 +84,8 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         "data_dir",
         str,
         None,
-        "directory holding downloaded dataset files (default: the dataset's own)",
+        "directory holding the mnist/fashion-mnist IDX files (default: $NUMNET_DATA, then "
+        "/usr/share/datasets/<name>); nothing is downloaded",
         metavar="DIR",
     ),
     Option("model", str, "mlp", "model family", choices=MODELS),
@@ -112,7 +113,9 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         "lr_decay",
         float,
         1.0,
-        "learning rate multiplier applied after each epoch (step/exponential schedules)",
+        "multiply the learning rate by D after every epoch; with the default constant schedule "
+        "this makes it a step schedule, exponential applies the factor smoothly at each update, "
+        "cosine schedules refuse it; 1 disables",
         metavar="D",
     ),
     Option("schedule", str, "constant", "learning rate schedule", choices=SCHEDULES),
@@ -142,7 +145,8 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         "dropout",
         float,
         0.7,
-        "dropout keep probability (CS231n convention); 1 disables",
+        "dropout KEEP probability (CS231n convention, not PyTorch's drop rate): 0.8 drops 20 %% "
+        "of the units; 1 disables",
         metavar="P",
     ),
     Option(
@@ -232,7 +236,7 @@ FIXED_ON_RESUME: tuple[str, ...] = (
 )
 
 # Settings of one invocation only: left out of model files and checkpoints, and not taken from a
-# resumed run's stored settings (``--kernels`` may differ on ``--resume``).
+# resumed run's stored settings (``--kernels`` may differ on ``--resume``) or its config.json.
 NOT_STORED: tuple[str, ...] = ("kernels", "sync_batchnorm")
 
 
@@ -322,6 +326,56 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         if key in settings:
             raise ConfigError(f"{path}: '{raw_key}' is set twice (with '-' and with '_')")
         settings[key] = _coerce(OPTIONS_BY_KEY[key], value, str(path))
+    return settings
+
+
+# Keys of a run's config.json that are not taken by ``--config``: where the run wrote its files (a
+# new run needs its own directory), what it read (the data are read again and identified anew)
+# and the settings of one invocation.
+RUN_ONLY_KEYS: tuple[str, ...] = ("out_dir", "data_identity", *NOT_STORED)
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read ``--config``: a TOML file, or a run's ``config.json`` (the file or its run directory).
+
+    A ``config.json`` (JSON: its name ends in ``.json`` or its text starts with ``{``) gives every
+    setting the run resolved, so ``--config runs/001/config.json`` trains the same model on the
+    same data again; :data:`RUN_ONLY_KEYS` are left out. Flags still win over the file.
+    """
+    from numnet.files import MAX_CONFIG_BYTES, read_capped
+
+    path = Path(path)
+    if path.is_dir() and (path / "config.json").is_file():
+        path = path / "config.json"
+    raw = read_capped(path, "config file", ConfigError, MAX_CONFIG_BYTES)
+    if path.suffix.lower() == ".json" or raw.lstrip()[:1] == b"{":
+        return _json_settings(raw, path)
+    return load_toml(path)
+
+
+def _json_settings(raw: bytes, path: Path) -> dict[str, Any]:
+    """The settings of a run's ``config.json`` (see :func:`load_config`), type-checked."""
+    import json
+
+    try:
+        stored = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"config file {path} is not valid JSON: {reason}") from None
+    if not isinstance(stored, dict):
+        raise ConfigError(f"config file {path} holds no settings (a JSON object of them)")
+    settings: dict[str, Any] = {}
+    for key, value in stored.items():
+        if key in RUN_ONLY_KEYS:
+            continue
+        if key not in OPTIONS_BY_KEY:
+            raise ConfigError(
+                f"{path}: unknown key '{key}'; see `numnet train --help` for valid settings"
+            )
+        option = OPTIONS_BY_KEY[key]
+        if value is None and option.default is None:
+            continue  # "not set", as the run had it
+        settings[key] = _coerce(option, value, str(path))
     return settings
 
 

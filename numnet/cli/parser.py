@@ -43,8 +43,25 @@ class NumnetArgumentParser(argparse.ArgumentParser):
         if extras:
             owners = getattr(self, "command_parsers", {})
             owner = owners.get(getattr(parsed, "command", None), self)
-            owner.error(f"unrecognized arguments: {' '.join(extras)}")
+            hint = ""
+            if isinstance(owner, NumnetArgumentParser):
+                hint = owner.flag_suggestions(extras)
+            owner.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
         return parsed
+
+    def flag_suggestions(self, extras: Sequence[str]) -> str:
+        """`` (did you mean --hidden-dims?)`` for mistyped flags among ``extras`` ("" if none)."""
+        import difflib
+
+        known = [flag for flag in self._option_string_actions if flag.startswith("--")]
+        guesses = []
+        for extra in extras:
+            if not extra.startswith("--"):
+                continue
+            close = difflib.get_close_matches(extra.split("=", 1)[0], known, n=1, cutoff=0.7)
+            if close and close[0] not in guesses:
+                guesses.append(close[0])
+        return f" (did you mean {' or '.join(guesses)}?)" if guesses else ""
 
 
 def _shown_default(option: Option) -> str:
@@ -102,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train",
         help="train a model and write a run directory",
-        description="Train a model. Settings: flags > --config TOML file > defaults. Writes "
+        description="Train a model. Settings: flags > --config file > defaults. Writes "
         "model.npz, last.npz, best.npz, config.json, metrics.csv and plots into the run directory.",
         formatter_class=_FORMATTER,
     )
@@ -110,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--config",
         metavar="FILE",
         default=None,
-        help="TOML file of settings; keys are the long flag names (with '-' or '_')",
+        help="settings file: TOML whose keys are the long flag names (with '-' or '_'), or a "
+        "run's config.json (or its run directory) to train with that run's settings again",
     )
     train.add_argument(
         "--resume",
@@ -126,15 +144,21 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "evaluate",
         help="accuracy, per-class accuracy and confusion matrix of a saved model",
-        description="Evaluate MODEL on the test split of a dataset (or a labelled CSV/IDX file).",
+        description="Evaluate MODEL and say on which data: without --data, the test split of its "
+        "training dataset, or (a CSV without a labelled test split) the validation rows training "
+        "held out; with --data, that dataset's test split or a labelled CSV/IDX file. A score on "
+        "data the model was trained on is reported as such, never as a test score.",
         formatter_class=_FORMATTER,
     )
-    evaluate.add_argument("model", metavar="MODEL", help="model file (.npz) written by train")
+    evaluate.add_argument(
+        "model", metavar="MODEL", help="model file (.npz) written by train, or its run directory"
+    )
     evaluate.add_argument(
         "--data",
         metavar="NAME|PATH",
         default=None,
-        help="dataset name or labelled CSV/IDX images path (default: the model's training data)",
+        help="dataset name or labelled CSV/IDX images path (default: the test split of the "
+        "model's training dataset, else the validation rows training held out)",
     )
     evaluate.add_argument(
         "--labels",
@@ -143,13 +167,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="IDX labels file when --data is an IDX images file",
     )
     evaluate.add_argument(
-        "--data-dir", metavar="DIR", default=None, help="directory holding downloaded dataset files"
+        "--data-dir",
+        metavar="DIR",
+        default=None,
+        help="directory holding the mnist/fashion-mnist IDX files (default: the model's "
+        "training data directory, $NUMNET_DATA, then /usr/share/datasets/<name>)",
     )
     evaluate.add_argument(
         "--out-dir",
         metavar="DIR",
         default=None,
-        help="where to write confusion_matrix.png/.csv (default: MODEL's directory/evaluate)",
+        help="where to write confusion_matrix.png/.csv (default: MODEL's directory/evaluate, or "
+        "evaluate-2, evaluate-3, ... when it already holds an evaluation)",
+    )
+    evaluate.add_argument(
+        "--force", action="store_true", help="overwrite the confusion matrix files in --out-dir"
     )
     _add_kernels(evaluate)
     _add_debug(evaluate)

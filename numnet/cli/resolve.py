@@ -27,7 +27,7 @@ from numnet.cli.config import (
     NOT_STORED,
     OPTIONS_BY_KEY,
     defaults,
-    load_toml,
+    load_config,
     merge,
     validate,
 )
@@ -44,8 +44,8 @@ def typed_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def file_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """Return the settings of the ``--config`` TOML file ({} without one)."""
-    return load_toml(args.config) if args.config else {}
+    """Return the settings of the ``--config`` file, TOML or a run's config.json ({} without)."""
+    return load_config(args.config) if args.config else {}
 
 
 def _fill_derived(config: dict[str, Any]) -> dict[str, Any]:
@@ -54,15 +54,34 @@ def _fill_derived(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+def absolute_data(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` with ``data`` and ``data_dir`` made absolute when they name existing paths.
+
+    A run stores its settings: a relative ``--data train.csv`` would name another file (or none)
+    when the model is evaluated or the run resumed from another directory. Dataset names
+    (``digits``, ``mnist``, ...) and paths that do not exist (the loader reports them) are kept.
+    """
+    from numnet.data.datasets import is_dataset_name
+
+    data = config.get("data")
+    if isinstance(data, str) and not is_dataset_name(data) and Path(data).exists():
+        config["data"] = str(Path(data).resolve())
+    data_dir = config.get("data_dir")
+    if isinstance(data_dir, str) and data_dir and Path(data_dir).is_dir():
+        config["data_dir"] = str(Path(data_dir).resolve())
+    return config
+
+
 def fresh_config(args: argparse.Namespace) -> dict[str, Any]:
     """Resolve and validate the configuration of a new run (flags > config file > defaults).
 
     Returns every setting with its value; ``hidden_dims`` filled with the model family's default
-    when unset. ``out_dir`` stays ``None`` when not given (the caller picks ``runs/NNN``).
+    when unset; ``data`` and ``data_dir`` absolute when they name paths (:func:`absolute_data`).
+    ``out_dir`` stays ``None`` when not given (the caller picks ``runs/NNN``).
     """
     config = merge(typed_flags(args), file_settings(args))
     validate(config)
-    return _fill_derived(config)
+    return absolute_data(_fill_derived(config))
 
 
 def _read_config_json(run_dir: Path) -> dict[str, Any]:
@@ -250,6 +269,9 @@ def resume_config(
     config = defaults()
     kept = set(OPTIONS_BY_KEY) - set(NOT_STORED)
     config.update({key: value for key, value in stored.items() if key in kept})
+    given = absolute_data(dict(given))  # --data train.csv names the stored absolute path
+    if "data" in given and "data" in stored:  # a run stored before paths were made absolute
+        config["data"] = absolute_data({"data": config["data"]})["data"]
     changed = [
         OPTIONS_BY_KEY[key].flag
         for key in FIXED_ON_RESUME

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from numnet.cli import EXIT_INTERRUPTED, parallel
+from numnet.cli.advice import FirstEpochDivergence, dropout_warning, warn
 from numnet.cli.build import (
     TrainingData,
     blank_image,
@@ -60,6 +61,7 @@ from numnet.cli.rundir import (
     write_run_marker,
     write_text_atomic,
 )
+from numnet.cli.words import count
 
 TRAIN_ACC_SAMPLES = 1000  # training samples scored after each epoch for the train accuracy
 
@@ -81,7 +83,8 @@ def run_train(args: argparse.Namespace, extra_callbacks: Sequence[Any] = ()) -> 
         config, run_dir, epochs_done = resumed_config(args)
         if epochs_done >= config["epochs"] and is_finished_run(run_dir):
             print(
-                f"{run_dir} has already finished its {epochs_done} epochs and written its files; "
+                f"{run_dir} has already finished its {count(epochs_done, 'epoch')} and written "
+                "its files; "
                 f"nothing to do (pass --epochs above {epochs_done} to train further)",
                 flush=True,
             )
@@ -95,6 +98,9 @@ def run_train(args: argparse.Namespace, extra_callbacks: Sequence[Any] = ()) -> 
     else:
         config = fresh_config(args)
         identity = data_identity(config["data"], config["data_dir"])
+        advice = dropout_warning(config["dropout"])
+        if advice is not None:
+            warn(advice)
         run_dir = Path(config["out_dir"]) if config["out_dir"] else next_run_dir()
         created = prepare_run_dir(run_dir)
         config["out_dir"] = str(run_dir)
@@ -139,6 +145,7 @@ def _callbacks(
         callbacks.append(
             Plots(run_dir, **history_labels(config, run_dir, metadata, TRAIN_ACC_SAMPLES))
         )
+    callbacks.append(FirstEpochDivergence(config["lr"]))
     callbacks.append(ProgressBar(quiet=quiet))
     if not quiet and not sys.stdout.isatty():
         callbacks.append(EpochLog())
@@ -178,7 +185,13 @@ def _train(
     if parallel.is_root():
         write_text_atomic(run_dir / "config.json", text)
     stored = {key: value for key, value in config.items() if key not in NOT_STORED}
-    metadata = {**data.metadata, "train_config": stored, "data_identity": identity}
+    rows = {"train": len(data.y_train), "validation": 0 if data.val_is_train else len(data.y_val)}
+    metadata = {
+        **data.metadata,
+        "train_config": stored,
+        "data_identity": identity,
+        "data_rows": rows,  # rows of the training data used to train and to validate
+    }
     augment = None
     if config["augment"]:
         shift = max(1, data.image_shape[-1] // 14)
@@ -207,7 +220,10 @@ def _train(
         sync_batchnorm=config["sync_batchnorm"],
     )
     if solver.epoch >= config["epochs"]:
-        action = f"finishing {run_dir} (all {solver.epoch} epochs trained; writing its final files)"
+        action = (
+            f"finishing {run_dir} (all {count(solver.epoch, 'epoch')} trained; "
+            "writing its final files)"
+        )
     elif epochs_done:
         action = f"resuming {run_dir} at epoch {solver.epoch}"
     else:
@@ -215,7 +231,7 @@ def _train(
     _say(
         f"{action}: {config['model']} on {data.metadata['dataset']} "
         f"({len(data.y_train)} train / {0 if data.val_is_train else len(data.y_val)} val), "
-        f"{config['epochs']} epochs, {config['optimizer']} lr {config['lr']:g}",
+        f"{count(config['epochs'], 'epoch')}, {config['optimizer']} lr {config['lr']:g}",
         quiet,
     )
     _say(describe(model, metadata), quiet)
@@ -225,7 +241,8 @@ def _train(
         )
     if not plots:
         _say(
-            "note: matplotlib is not installed; skipping the .png plots (pip install numnet[plot])",
+            "note: matplotlib is not installed; skipping the .png plots "
+            "(pip install -e '.[plot]' in the checkout)",
             quiet,
         )
     try:
@@ -236,8 +253,8 @@ def _train(
     if not parallel.is_root():  # MPI: rank 0 writes the final files
         return 0
     try:
-        final_meta = {  # a model file is shared: it keeps no paths of the machine it was trained on
-            **{key: value for key, value in metadata.items() if key != "data_identity"},
+        final_meta = {  # the training data's identity stays: evaluate recognises that data by it
+            **metadata,
             "best_val_acc": solver.best_val_acc,
             "epochs_trained": solver.epoch,
         }
@@ -273,9 +290,16 @@ def _train(
     best = f"best validation accuracy {solver.best_val_acc:.4f}"
     if data.val_is_train:
         best = f"best training accuracy {solver.best_val_acc:.4f} (no validation split)"
-    lines = [f"done in {elapsed:.1f}s ({solver.epoch} epochs): {best}"]
+    lines = [f"done in {elapsed:.1f}s ({count(solver.epoch, 'epoch')}): {best}"]
     if test_acc is not None:
-        lines.append(f"test accuracy {test_acc:.4f} on {len(truth)} {split} images")
+        lines.append(f"test accuracy {test_acc:.4f} on {count(len(truth), f'{split} image')}")
+    if split == "validation" and data.val_is_train:
+        shown = f"the training data ({count(len(truth), 'image')}; no validation or test split)"
+    elif split == "validation":
+        shown = f"the validation split ({count(len(truth), 'image')}; no labelled test split)"
+    else:
+        shown = f"the test split ({count(len(truth), 'image')})"
+    lines.append(f"confusion matrix of {shown}: {', '.join(written)}")
     files = ["model.npz", "last.npz", "best.npz", "config.json", "metrics.csv", *written]
     if plots:
         files += ["loss.png", "accuracy.png"]

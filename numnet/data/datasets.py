@@ -82,6 +82,59 @@ def _normalise_name(name: str) -> str:
     return name.strip().lower().replace("_", "-").replace("fashionmnist", "fashion-mnist")
 
 
+def is_dataset_name(name: str) -> bool:
+    """True when ``name`` is a dataset numnet knows: ``digits``, ``mnist``, ``fashion-mnist``."""
+    return _normalise_name(name) in DATASET_NAMES
+
+
+def _looks_like_path(text: str) -> bool:
+    """A path rather than a dataset name: it has a directory part or a file suffix."""
+    path = Path(text)
+    return len(path.parts) > 1 or path.suffix != "" or text.startswith((".", "~"))
+
+
+def _close_match(word: str, candidates: list[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def missing_data_message(text: str) -> str:
+    """One line for ``--data text`` that names no dataset and no existing path.
+
+    A path is called a missing file, with the closest name in its directory if one is close
+    (``trian.csv`` -> ``train.csv``); a word is an unknown dataset, with the closest dataset name.
+    """
+    if _looks_like_path(text):
+        path = Path(text).expanduser()
+        parent = path.parent
+        hint = ""
+        if parent.is_dir():
+            try:
+                names = sorted(entry.name for entry in parent.iterdir())
+            except OSError:
+                names = []
+            close = _close_match(path.name, names)
+            if close is not None:
+                hint = f"; did you mean {str(parent / close) if str(parent) != '.' else close}?"
+        elif str(parent) not in ("", "."):
+            hint = f" (directory {parent} does not exist either)"
+        return f"no such file: {text}{hint}"
+    close = _close_match(_normalise_name(text), list(DATASET_NAMES))
+    if close is None:
+        # a bare file name without a suffix may still be meant as a file
+        here = [entry.name for entry in Path(".").iterdir()] if Path(".").is_dir() else []
+        close_file = _close_match(text, here)
+        hint = f"; did you mean the file {close_file}?" if close_file else ""
+    else:
+        hint = f"; did you mean {close}?"
+    return (
+        f"unknown dataset {text!r}{hint} (use one of {', '.join(DATASET_NAMES)}, a Kaggle "
+        "train.csv file, or a directory of IDX or CSV files)"
+    )
+
+
 def load_dataset(
     name_or_path: str | os.PathLike[str], data_dir: str | os.PathLike[str] | None = None
 ) -> Dataset:
@@ -114,10 +167,7 @@ def load_dataset(
         return _load_directory(path)
     if path.exists():  # a FIFO, device or socket: refused by name, never opened
         check_regular(path, "data file", DataError)
-    raise DataError(
-        f"unknown dataset {str(name_or_path)!r}: use one of {', '.join(DATASET_NAMES)}, a Kaggle "
-        "train.csv file, or a directory of IDX or CSV files"
-    )
+    raise DataError(missing_data_message(str(name_or_path)))
 
 
 def load_digits() -> Dataset:
@@ -221,7 +271,7 @@ def _csv_images(X: np.ndarray) -> np.ndarray:
     return X.reshape(X.shape[0], 1, side, side)
 
 
-def _load_csv_dataset(train_csv: Path, test_csv: Path | None) -> Dataset:
+def _load_csv_dataset(train_csv: Path, test_csv: Path | None, name: str | None = None) -> Dataset:
     X_train, y_train = read_kaggle_csv(train_csv, require_labels=True)
     assert y_train is not None  # guaranteed by require_labels
     X_test = y_test = None
@@ -239,7 +289,11 @@ def _load_csv_dataset(train_csv: Path, test_csv: Path | None) -> Dataset:
     if X_test is not None:
         check_dataset_arrays(X_test, y_test, len(class_names))
     image_shape = tuple(int(d) for d in X_train.shape[1:])
-    name = train_csv.parent.name if train_csv.name == "train.csv" else train_csv.stem
+    # a CSV file is named with its directory, "kaggle/train.csv" (a bare train.csv has an empty
+    # parent name: the directory it is in then); a directory of CSV files by the directory
+    if name is None:
+        parent = train_csv.parent.name or train_csv.resolve().parent.name
+        name = f"{parent}/{train_csv.name}" if parent else train_csv.name
     return Dataset(X_train, y_train, X_test, y_test, class_names, image_shape, name)
 
 
@@ -251,7 +305,8 @@ def _load_directory(directory: Path) -> Dataset:
     train_csv = directory / "train.csv"
     if train_csv.is_file():
         test_csv = directory / "test.csv"
-        return _load_csv_dataset(train_csv, test_csv if test_csv.is_file() else None)
+        test = test_csv if test_csv.is_file() else None
+        return _load_csv_dataset(train_csv, test, directory.resolve().name or str(directory))
     raise DataError(
         f"{directory}: no dataset found; expected the four "
         "{train,t10k}-{images-idx3,labels-idx1}-ubyte(.gz) IDX files or a Kaggle train.csv "

@@ -116,7 +116,7 @@ def test_evaluate_default_test_split(trained_run, tmp_path, capsys):
     out = tmp_path / "eval"
     assert main(["evaluate", str(trained_run / "model.npz"), "--out-dir", str(out)]) == 0
     stdout = capsys.readouterr().out
-    assert "digits test split (359 images): accuracy 0." in stdout
+    assert "digits test split (359 images): test accuracy 0." in stdout
     per_class = [line.split() for line in stdout.splitlines()[2:12]]
     assert [row[0] for row in per_class] == [str(d) for d in range(10)]
     assert sum(int(row[1]) for row in per_class) == 359

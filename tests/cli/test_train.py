@@ -161,7 +161,7 @@ def test_unwritable_out_dir_is_a_config_error(tmp_path, capsys):
 def test_data_error_exits_1_and_removes_the_new_empty_run_dir(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", "--data", str(tmp_path / "nope.csv"), "--out-dir", str(out)]) == 1
-    assert "unknown dataset" in last_error_line(capsys.readouterr().err)
+    assert "no such file" in last_error_line(capsys.readouterr().err)
     assert not out.exists()
 
 
@@ -172,7 +172,7 @@ def test_debug_shows_the_traceback(tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert "Traceback" in err
-    assert err.strip().splitlines()[-1].startswith("numnet: error: unknown dataset")
+    assert err.strip().splitlines()[-1].startswith("numnet: error: no such file")
 
 
 def test_resume_continues_and_matches_an_uninterrupted_run(tmp_path):
@@ -204,7 +204,7 @@ def test_resume_refuses_changes_to_model_or_data(tmp_path, capsys):
     # at the moment it finished is recovered by --resume like any other)
     assert main(["train", "--resume", str(out)]) == 0
     captured = capsys.readouterr()
-    assert "already finished its 1 epochs" in captured.out and "--epochs above 1" in captured.out
+    assert "already finished its 1 epoch and" in captured.out and "--epochs above 1" in captured.out
     assert captured.err == ""
     assert main(["train", "--resume", str(tmp_path / "nothing")]) == 2
     assert "no such run directory" in last_error_line(capsys.readouterr().err)

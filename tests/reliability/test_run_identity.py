@@ -1,7 +1,8 @@
 """``--resume`` trusts neither the working directory nor a directory's file names.
 
-Run as a user would, through a subprocess: a run resumed from another directory where ``--data``
-names other data is refused (one line naming the file and what changed), a foreign directory
+Run as a user would, through a subprocess: a run stores its data's absolute path, so resumed from
+another directory it reads its own data; data whose content changed are refused (one line naming
+the file and what changed), a foreign directory
 holding a ``config.json`` is refused and left as it was, a damaged ``config.json`` is named with
 its field, and runs written before these checks still resume.
 """
@@ -88,14 +89,36 @@ def test_a_new_run_is_marked_and_stores_its_data_identity(one_epoch_run):
     assert len(entry["sha256"]) == 64
 
 
-def test_resume_from_another_directory_with_other_data_is_refused(one_epoch_run, tmp_path):
+def test_resume_from_another_directory_reads_the_runs_own_data(one_epoch_run, tmp_path):
     run = copy_run(one_epoch_run, tmp_path)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     write_train_csv(elsewhere / "train.csv", seed=5)  # same name, same shape, other pixels
+    stored = json.loads((run / "config.json").read_text())["data"]
+    assert stored == str((one_epoch_run / "train.csv").resolve())  # absolute, not "train.csv"
+    done = numnet(elsewhere, "train", "--resume", str(run), "--epochs", "2")
+    assert done.returncode == 0, done.stderr  # the run's own file, not elsewhere/train.csv
+    run = copy_run(one_epoch_run, tmp_path / "again")
     before = snapshot(run)
-    line = error_line(numnet(elsewhere, "train", "--resume", str(run), "--epochs", "2"))
-    assert str((elsewhere / "train.csv").resolve()) in line
+    line = error_line(
+        numnet(elsewhere, "train", "--resume", str(run), "--data", "train.csv", "--epochs", "2")
+    )
+    assert "cannot change --data" in line
+    assert snapshot(run) == before
+
+
+def test_resume_on_other_data_is_refused(one_epoch_run, tmp_path):
+    run = copy_run(one_epoch_run, tmp_path)
+    moved = tmp_path / "moved.csv"
+    write_train_csv(moved, seed=5)  # the stored path now holds other pixels
+
+    def point_elsewhere(meta):
+        meta["metadata"]["train_config"]["data"] = str(moved)
+
+    rewrite_metadata(run / "last.npz", point_elsewhere)
+    before = snapshot(run)
+    line = error_line(numnet(tmp_path, "train", "--resume", str(run), "--epochs", "2"))
+    assert str(moved) in line
     assert "differs from the data the run was trained on" in line
     assert str((one_epoch_run / "train.csv").resolve()) in line  # where the run's data were
     assert snapshot(run) == before
