@@ -123,11 +123,7 @@ class Objective:
         run_dir = trial_dir(self.sweep_dir, trial.number)
         trial.set_user_attr("dir", str(run_dir.resolve()))
         trial.set_user_attr("host", socket.gethostname())
-        args = argparse.Namespace(
-            config=self.config_file,
-            resume=None,
-            **{**self.fixed_flags, **values, "out_dir": str(run_dir)},
-        )
+        args = self._train_args({**self.fixed_flags, **values, "out_dir": str(run_dir)})
         reporter = EpochReporter(trial)
         log = self.sweep_dir / f".trial-{trial.number:04d}.log"
         try:
@@ -156,6 +152,14 @@ class Objective:
             raise optuna.TrialPruned(note)
         self._finish(trial, run_dir, log, None, None)
         return float(reporter.best)
+
+    def _train_args(self, settings: dict[str, Any]) -> argparse.Namespace:
+        """The trial's arguments as ``numnet train`` itself parses them."""
+        from numnet.cli.parser import build_parser
+        from numnet.cli.sweep.options import flag_argv
+
+        config = ["--config", self.config_file] if self.config_file else []
+        return build_parser().parse_args(["train", *config, *flag_argv(settings)])
 
     def _finish(
         self, trial: Any, run_dir: Path, log: Path, name: str | None, note: str | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 DESCRIPTION = (
     "Search numnet train settings with Optuna. The --space file (TOML; .yaml/.yml: YAML) maps "
@@ -18,7 +19,10 @@ DESCRIPTION = (
 def add_sweep_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--space``, ``--trials``, ``--study`` ... and the train ``--config`` to ``parser``."""
     parser.add_argument(
-        "--space", metavar="FILE", default=None, help="the search space (required unless --show)"
+        "--space",
+        metavar="FILE",
+        default=None,
+        help="the search space file (default: none; required unless --show)",
     )
     parser.add_argument(
         "--trials",
@@ -26,7 +30,7 @@ def add_sweep_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         default=None,
         help="finished (complete or pruned) trials of the study in total, over all workers and "
-        "restarts (required unless --show)",
+        "restarts (default: none; required unless --show)",
     )
     parser.add_argument("--study", metavar="NAME", default="numnet-sweep", help="study name")
     parser.add_argument(
@@ -90,3 +94,19 @@ def add_sweep_options(parser: argparse.ArgumentParser) -> None:
         help="TOML file of fixed train settings (as numnet train --config)",
     )
     parser.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
+
+
+def flag_argv(settings: dict[str, Any]) -> list[str]:
+    """Train settings (config keys) as the command-line flags that give them."""
+    from numnet.cli.config import OPTIONS_BY_KEY
+
+    argv: list[str] = []
+    for key, value in settings.items():
+        option = OPTIONS_BY_KEY[key]
+        if option.kind is bool:
+            argv.append(option.flag if value else "--no-" + option.flag[2:])
+        elif isinstance(value, list | tuple):
+            argv += [option.flag, *(str(item) for item in value)]
+        else:
+            argv += [option.flag, str(value)]
+    return argv

@@ -18,8 +18,8 @@ import subprocess
 import sys
 from typing import Any
 
-from numnet.cli.config import OPTIONS_BY_KEY
 from numnet.cli.resolve import typed_flags
+from numnet.cli.sweep.options import flag_argv
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # Sweep options passed on to the workers as they were given (dest, flag).
@@ -50,9 +50,7 @@ def threads_per_worker(workers: int) -> int:
     return max(1, cores() // workers)
 
 
-def _flag_args(flag: str, value: Any, option: Any = None) -> list[str]:
-    if option is not None and option.kind is bool:
-        return [flag if value else "--no-" + flag[2:]]
+def _flag_args(flag: str, value: Any) -> list[str]:
     if isinstance(value, list):
         return [flag, *(str(item) for item in value)]
     return [flag, str(value)]
@@ -65,9 +63,7 @@ def worker_argv(args: argparse.Namespace, index: int) -> list[str]:
         value = getattr(args, dest, None)
         if value is not None:
             argv += _flag_args(flag, value)
-    for key, value in typed_flags(args).items():
-        option = OPTIONS_BY_KEY[key]
-        argv += _flag_args(option.flag, value, option)
+    argv += flag_argv(typed_flags(args))
     if getattr(args, "debug", False):
         argv.append("--debug")
     return [*argv, "--worker-index", str(index)]

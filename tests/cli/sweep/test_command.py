@@ -105,6 +105,16 @@ def test_show_on_the_existing_study(tiny_sweep, capsys):
     assert "optuna-dashboard" in out
 
 
+def test_pictures_without_matplotlib_say_how_to_install(tiny_sweep, monkeypatch):
+    from numnet.cli.sweep.show import write_pictures
+
+    sweep_dir, _, _ = tiny_sweep
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    line = write_pictures(_study(sweep_dir), sweep_dir)
+    assert line.startswith("no pictures: matplotlib is not installed")
+    assert "pip install -e '.[plot]'" in line
+
+
 def test_show_without_a_study_is_one_line(tmp_path, capsys):
     code, out, err = _sweep(capsys, "--show", "--sweep-dir", str(tmp_path / "none"))
     assert code == 2 and err.count("\n") == 1 and "no sweep in" in err
