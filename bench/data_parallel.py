@@ -162,15 +162,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--ranks", type=int, default=2, help="K: ranks, and threads of the other")
     parser.add_argument("--only", default="mlp,cnn", help="comma list of mlp, cnn")
-    parser.add_argument("--samples", type=int, default=12_000, help="training images per epoch")
+    parser.add_argument(
+        "--samples", type=int, help="training images per epoch (default 12000; 256 with --quick)"
+    )
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs after the warm-up")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per workload")
-    parser.add_argument("--quick", action="store_true", help="256 images, 1 epoch, 1 round")
+    parser.add_argument("--quick", action="store_true", help="tiny: 1 epoch, 1 round")
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
     parser.add_argument("--worker", choices=sorted(WORKLOADS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
-        args.samples, args.epochs, args.rounds = 256, 1, 1
+        args.epochs, args.rounds = 1, 1
+    if args.samples is None:
+        args.samples = 256 if args.quick else 12_000
     args.only = [name for name in args.only.split(",") if name]
     unknown = [name for name in args.only if name not in WORKLOADS]
     if unknown or args.ranks < 1 or args.samples < 1 or args.epochs < 1 or args.rounds < 1:
