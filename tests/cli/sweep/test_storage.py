@@ -128,6 +128,32 @@ def test_space_is_stored_with_the_study(tmp_path):
     assert storage.load_study(store, "s", "d").user_attrs[storage.SPACE_ATTR] == space
 
 
+def _open_and_create(url: str, queue) -> None:
+    try:
+        store = storage.open_storage(url, Path("/tmp"), heartbeat_s=1)
+        storage.create_study_once(store, "race", "digest")
+        queue.put("ok")
+    except BaseException as error:  # reported to the test, which names it
+        queue.put(f"{type(error).__name__}: {error}")
+
+
+def test_workers_opening_a_fresh_database_at_once_all_succeed(postgres_url):
+    """Several processes creating Optuna's tables at the same moment collide in PostgreSQL's
+    catalogue (IntegrityError; plain RDBStorage fails here); open_storage looks again."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    processes = [
+        context.Process(target=_open_and_create, args=(postgres_url, queue)) for _ in range(5)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    assert [queue.get(timeout=10) for _ in processes] == ["ok"] * 5
+
+
 # --- two workers share one study: exactly N, none twice ---------------------------------------
 
 
