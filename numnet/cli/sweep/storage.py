@@ -19,12 +19,13 @@ functions (``numnet sweep`` without it says how to install it).
 from __future__ import annotations
 
 import re
+import sys
 import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from numnet.cli.sweep.budget import optimize_until
+from numnet.cli.sweep import budget
 from numnet.errors import ConfigError, NumnetError
 
 if TYPE_CHECKING:
@@ -232,6 +233,22 @@ def fail_stale_trials(study: optuna.Study) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)
+
+
+def optimize_until(study: optuna.Study, objective: Any, n_trials: int, **kwargs: Any) -> None:
+    """:func:`numnet.cli.sweep.budget.optimize_until`, with a database lost mid-sweep as one
+    line (:class:`StorageError`) instead of SQLAlchemy's traceback."""
+    try:
+        budget.optimize_until(study, objective, n_trials, **kwargs)
+    except Exception as error:
+        sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+        if sqlalchemy_exc is None or not isinstance(error, sqlalchemy_exc.DBAPIError):
+            raise
+        label = _label(budget.backend(study._storage))
+        raise StorageError(
+            f"lost the database {label} during the sweep ({_first_line(error)}); the study keeps "
+            "its finished trials: run the same command again once the server answers"
+        ) from None
 
 
 def retry_callbacks(storage_obj: Any) -> list[Any]:

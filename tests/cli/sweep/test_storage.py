@@ -201,3 +201,21 @@ def test_sigkill_mid_trial_is_failed_and_retried(where):
     (retry,) = [t for t in trials if t.system_attrs.get("failed_trial") == 0]
     assert retry.state == TrialState.COMPLETE
     assert retry.params == failed.params and retry.user_attrs["pid"] != doomed.pid
+
+
+def test_a_database_lost_mid_sweep_is_one_line(tmp_path, monkeypatch):
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    store = storage.open_storage(None, tmp_path)
+    storage.create_study_once(store, "s", "d")
+    study = storage.load_study(store, "s", "d")
+    store.numnet_label = "postgresql+psycopg2://u:***@h/db"  # as open_storage labels a database
+
+    def lost(*args, **kwargs):
+        raise sqlalchemy.exc.OperationalError("SELECT 1", {}, Exception("server closed\nthe end"))
+
+    monkeypatch.setattr(storage.budget, "optimize_until", lost)
+    with pytest.raises(storage.StorageError) as caught:
+        storage.optimize_until(study, lambda trial: 0.0, 1)
+    assert "\n" not in str(caught.value)
+    assert str(caught.value).startswith("lost the database postgresql+psycopg2://u:***@h/db ")
+    assert "server closed" in str(caught.value)
