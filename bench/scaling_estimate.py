@@ -17,7 +17,7 @@ machine, 2 BLAS threads: the MLP's epoch at batch 32 and the CNN's step at batch
 :data:`RECORDED_SECONDS_PER_IMAGE`), or from ``--measure``, which times a few steps here. The
 parameter counts come from the models themselves.
 
-Usage: ``python -m bench.scaling_estimate [--latency-us 30] [--measure] [--markdown]``.
+Usage: ``python -m bench.scaling_estimate [--latency-us 30] [--measure]`` (a Markdown table).
 """
 
 from __future__ import annotations
