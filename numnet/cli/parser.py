@@ -170,8 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         metavar="DIR",
         default=None,
-        help="directory holding the mnist/fashion-mnist IDX files (default: the model's "
-        "training data directory, $NUMNET_DATA, then /usr/share/datasets/<name>)",
+        help="directory holding the mnist/fashion-mnist IDX files (default: without --data, the "
+        "one the model was trained from; else $NUMNET_DATA, then /usr/share/datasets/<name>); "
+        "nothing is downloaded",
     )
     evaluate.add_argument(
         "--out-dir",
