@@ -29,7 +29,7 @@ def mlp_epoch(
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.neural_network import MLPClassifier
     except ImportError as exc:
-        raise Unavailable("scikit-learn is not installed (pip install scikit-learn)") from exc
+        raise Unavailable("scikit-learn is not installed (pip install -e '.[bench]')") from exc
     X_ordered, y_ordered = X[order], y[order]
 
     def run() -> None:
