@@ -23,6 +23,7 @@ import copy
 import fcntl
 import os
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -55,7 +56,8 @@ def _flock(path: Path) -> Iterator[None]:
 
 
 def _owner_alive(lock: Path) -> bool:
-    """Whether the process that made ``lock`` still holds it (a missing file: no)."""
+    """Whether the process that made ``lock`` still holds it (a missing file: no). A dead
+    owner's file is removed."""
     try:
         fd = os.open(lock, os.O_RDWR)
     except FileNotFoundError:
@@ -64,9 +66,16 @@ def _owner_alive(lock: Path) -> bool:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return True
+    else:
+        lock.unlink(missing_ok=True)
     finally:
         os.close(fd)
     return False
+
+
+def _release(fd: int, lock: Path) -> None:
+    lock.unlink(missing_ok=True)
+    os.close(fd)
 
 
 class _RetryWithoutOwner:
@@ -91,11 +100,12 @@ class LockedJournalStorage(JournalStorage, BaseHeartbeat):
         self._workers = Path(f"{path}.workers")
         self._workers.mkdir(exist_ok=True)
         self._owner = uuid.uuid4().hex
-        # Held, never written, until this process ends: the kernel drops it on any death.
-        self._owner_fd = os.open(
-            self._workers / f"{self._owner}.lock", os.O_RDWR | os.O_CREAT, 0o644
-        )
+        # Held, never written, until this process ends: the kernel drops it on any death; a
+        # clean end (or this storage's collection) removes the file.
+        lock = self._workers / f"{self._owner}.lock"
+        self._owner_fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         fcntl.flock(self._owner_fd, fcntl.LOCK_EX)
+        weakref.finalize(self, _release, self._owner_fd, lock)
         self._retry_callback = _RetryWithoutOwner(max_retry)
 
     def __getstate__(self) -> dict[Any, Any]:
