@@ -1,5 +1,8 @@
 """The identity of a run's training data, stored in the run and checked by ``--resume``.
 
+The model file keeps it too (``metadata["data_identity"]``): ``numnet evaluate`` recognises the
+training data by content with it and never reports a score on them as a test score.
+
 A run started with ``--data train.csv`` resumed from another working directory would otherwise
 read whatever file has that name there and silently train the rest on other data. So a run
 stores, for every file its data come from, the absolute path, the size and a SHA-256 of the

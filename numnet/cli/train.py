@@ -14,8 +14,10 @@ killed before its first checkpoint (re-running the original command works there 
 nothing (exit 0) for a run that had already finished.
 
 The run directory gets numnet's marker ``.numnet-run`` first (:mod:`numnet.cli.rundir`); the
-checkpoints and ``config.json`` store the identity of the training data (absolute paths, sizes,
-SHA-256 of the files, :mod:`numnet.cli.data_identity`), and ``--resume`` refuses data that differ.
+checkpoints, ``config.json`` and ``model.npz`` store the identity of the training data (absolute
+paths, sizes, SHA-256 of the files, :mod:`numnet.cli.data_identity`): ``--resume`` refuses data
+that differ and ``evaluate`` recognises them. ``--data``/``--data-dir`` paths are stored absolute.
+Warnings (:mod:`numnet.cli.advice`): ``--dropout`` below 0.5, a first epoch that diverged.
 A run written before identities were stored resumes unchecked, with a note on stderr.
 """
 
