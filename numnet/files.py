@@ -151,9 +151,22 @@ def new_file_mode() -> int:
     ``tempfile.mkstemp`` creates its files 0600 whatever the umask; numnet's atomic writes give
     the finished file this mode instead, like every other tool.
     """
-    mask = os.umask(0o022)  # reading the umask means setting it; restored at once
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask: read from ``/proc`` on Linux (no change, so safe with threads), else
+    by setting and at once restoring it."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
     os.umask(mask)
-    return 0o666 & ~mask
+    return mask
 
 
 def temp_file_beside(target: str | os.PathLike[str]) -> tuple[int, str]:
