@@ -139,10 +139,10 @@ def test_restart_continues_the_study_up_to_n(tiny_sweep, capsys):
     assert "trial 3 complete" in out and "trial 2 complete" not in out
 
 
-def _prepared_study(tmp_path, argv, lrs):
-    """Create the sweep's study before it runs and queue trials with these learning rates."""
+def _prepared_study(tmp_path, argv, queued):
+    """Create the sweep's study before it runs and queue trials with these settings."""
     from numnet.cli.sweep import storage
-    from numnet.cli.sweep.command import _fixed, sweep_dir_of
+    from numnet.cli.sweep.command import SWEEP_MARKER, _fixed, sweep_dir_of
     from numnet.cli.sweep.space import load_space, space_digest
 
     args = build_parser().parse_args(["sweep", *argv])
@@ -150,12 +150,12 @@ def _prepared_study(tmp_path, argv, lrs):
     digest = space_digest(load_space(args.space, fixed, typed), fixed)
     sweep_dir = sweep_dir_of(args)
     sweep_dir.mkdir(parents=True)
-    (sweep_dir / ".numnet-sweep").touch()
+    (sweep_dir / SWEEP_MARKER).touch()
     store = storage.open_storage(None, sweep_dir)
     storage.create_study_once(store, args.study, digest)
     study = optuna.load_study(study_name=args.study, storage=store)
-    for lr in lrs:
-        study.enqueue_trial({"lr": lr})
+    for params in queued:
+        study.enqueue_trial(params)
     return sweep_dir
 
 
@@ -167,7 +167,7 @@ def test_pruning_stops_an_absurd_learning_rate_before_its_last_epoch(tmp_path, c
         "--pruner-startup-trials", "2", "--pruner-warmup-epochs", "1",
         *SMALL, "--sweep-dir", str(tmp_path / "sw"),
     ]  # fmt: skip
-    sweep_dir = _prepared_study(tmp_path, argv, [0.01, 0.01, 1e-7])
+    sweep_dir = _prepared_study(tmp_path, argv, [{"lr": 0.01}, {"lr": 0.01}, {"lr": 1e-7}])
     code, out, err = _sweep(capsys, *argv)
     assert code == 0, err
     states = [t.state.name for t in _study(sweep_dir).trials]
@@ -189,6 +189,20 @@ def test_a_diverging_trial_is_pruned_with_a_note(tmp_path, capsys):
     assert trial.state.name == "PRUNED"
     assert "diverged" in (tmp_path / "sw" / "trial-0000" / "PRUNED").read_text()
     assert "no trial has completed yet" in out
+
+
+def test_refused_combinations_fail_their_trials_then_stop_the_sweep(tmp_path, capsys):
+    space = tmp_path / "space.toml"
+    space.write_text("schedule = ['constant', 'cosine']\nlr-decay = [0.5, 1.0]\n")
+    argv = ["--space", str(space), "--trials", "2", *SMALL, "--sweep-dir", str(tmp_path / "sw")]
+    refused = {"schedule": "cosine", "lr_decay": 0.5}  # each value is fine, not the two together
+    sweep_dir = _prepared_study(tmp_path, argv, [refused] * 3)
+    code, out, err = _sweep(capsys, *argv)
+    assert code == 1 and err.count("\n") == 1
+    assert "3 trials in a row were refused by numnet train" in err and "--lr-decay" in err
+    assert [t.state.name for t in _study(sweep_dir).trials] == ["FAIL"] * 3
+    assert out.count("refused by numnet train") == 3
+    assert not list(sweep_dir.glob("trial-*"))  # refused before anything was trained
 
 
 def test_without_optuna_one_line(tmp_path, capsys, monkeypatch):
