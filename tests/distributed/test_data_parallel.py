@@ -153,3 +153,14 @@ def test_resume_with_other_ranks_equals_uninterrupted(
     resumed = _run(second, tmp_path / "end.npz", "--cases", case, "--resume", "ck/last.npz")
     label = f"{case} resumed from {first} on {second} ranks"
     _assert_same_training(_case(resumed, case), _case(runs[1], case), label)
+
+
+def test_resume_with_dropout_on_the_same_ranks_is_exact(runs: dict, tmp_path: Path) -> None:
+    """Per-rank dropout and augmentation streams come from (seed, epoch, rank), not from the
+    checkpoint: resumed on the same 2 ranks, the run ends bitwise where the uninterrupted one
+    did."""
+    case = "mlp_dropout_augment"
+    _run(2, tmp_path / "part.npz", "--cases", case, "--epochs", "4", "--save", "ck")
+    resumed = _case(_run(2, tmp_path / "end.npz", "--cases", case, "--resume", "ck/last.npz"), case)
+    for key, want in _case(runs[2], case).items():
+        np.testing.assert_array_equal(resumed[key], want, err_msg=key)
