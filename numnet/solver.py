@@ -282,7 +282,7 @@ class Solver:
             self.resume(resume_from)
         if comm is not None:  # the replicas start equal (a model built without a seed differs)
             distributed.broadcast_arrays(comm, self.model.params)
-            distributed.broadcast_arrays(comm, self._buffers())  # type: ignore[arg-type]
+            distributed.broadcast_arrays(comm, self._buffers())
 
     # ----------------------------------------------------------------------------------------------
     # optimizer plumbing
