@@ -191,6 +191,13 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     ),
     Option("quiet", bool, False, "no progress bar or per-epoch lines"),
     Option(
+        "plots",
+        bool,
+        True,
+        "draw the .png pictures (curves, confusion matrix, misclassified images); --no-plots "
+        "writes the CSV files only (quicker: sweeps, scripts)",
+    ),
+    Option(
         "kernels",
         str,
         "fast",
@@ -237,7 +244,7 @@ FIXED_ON_RESUME: tuple[str, ...] = (
 
 # Settings of one invocation only: left out of model files and checkpoints, and not taken from a
 # resumed run's stored settings (``--kernels`` may differ on ``--resume``) or its config.json.
-NOT_STORED: tuple[str, ...] = ("kernels", "sync_batchnorm")
+NOT_STORED: tuple[str, ...] = ("kernels", "sync_batchnorm", "plots")
 
 
 def defaults() -> dict[str, Any]:

@@ -91,8 +91,11 @@ def write_confusion_matrix(
     *,
     title: str | None = None,
     split: str | None = None,
+    pictures: bool = True,
 ) -> list[str]:
     """Write ``confusion_matrix.csv`` (and ``.png`` with matplotlib); return the file names.
+
+    ``pictures=False`` (``numnet train --no-plots``) writes the CSV only.
 
     The picture's title is ``title`` over the accuracy on ``split`` (a key of
     :data:`SPLIT_NAMES`, or any words). The CSV is written last: ``numnet train --resume`` takes
@@ -102,7 +105,7 @@ def write_confusion_matrix(
 
     cm = confusion_matrix(y_true, y_pred, len(class_names))
     written = ["confusion_matrix.csv"]
-    if have_matplotlib():
+    if pictures and have_matplotlib():
         plot_confusion_matrix(
             cm,
             class_names,
@@ -217,23 +220,27 @@ def write_results(
     standardized: bool,
     title: str | None = None,
     split: str | None = None,
+    pictures: bool = True,
 ) -> list[str]:
     """:func:`write_misclassified`, then :func:`write_confusion_matrix` (its CSV last) for the
-    predictions of ``scores``; returns the file names written."""
-    written = write_misclassified(
-        directory,
-        X,
-        y_true,
-        scores,
-        class_names,
-        metadata,
-        standardized=standardized,
-        title=title,
-        split=split,
-    )
+    predictions of ``scores``; returns the file names written (the CSV only without
+    ``pictures``)."""
+    written: list[str] = []
+    if pictures:
+        written = write_misclassified(
+            directory,
+            X,
+            y_true,
+            scores,
+            class_names,
+            metadata,
+            standardized=standardized,
+            title=title,
+            split=split,
+        )
     predictions = np.asarray(scores).argmax(axis=1)
     confusion = write_confusion_matrix(
-        directory, y_true, predictions, class_names, title=title, split=split
+        directory, y_true, predictions, class_names, title=title, split=split, pictures=pictures
     )
     return confusion + written
 

@@ -175,7 +175,7 @@ def _train(
     from numnet.solver import Solver
 
     quiet = config["quiet"]
-    plots = have_matplotlib()
+    plots = config["plots"] and have_matplotlib()  # --no-plots: CSV files only
     started = time.perf_counter()
     parallel.send_setup(config, run_dir.resolve(), epochs_done, identity)  # MPI: to other ranks
     data = parallel.agree(prepare_data, config)  # MPI: a rank that cannot read it stops all
@@ -241,7 +241,7 @@ def _train(
         _say(
             "note: --val-fraction 0, so validation accuracy is measured on the training data", quiet
         )
-    if not plots:
+    if config["plots"] and not plots:
         _say(
             "note: matplotlib is not installed; skipping the .png plots "
             "(pip install -e '.[plot]' in the checkout)",
@@ -279,6 +279,7 @@ def _train(
             standardized=True,
             title=picture_title(run_dir, config, data.metadata["dataset"]),
             split="training" if data.val_is_train and split == "validation" else split,
+            pictures=plots,
         )
     except KeyboardInterrupt:
         print(

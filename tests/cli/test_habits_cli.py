@@ -164,3 +164,12 @@ def test_dataset_name_suggestion_helper_knows_paths_from_words(tmp_path, monkeyp
     assert missing_data_message("digts").startswith("unknown dataset 'digts'; did you mean digits?")
     assert missing_data_message("trainn.csv") == "no such file: trainn.csv; did you mean train.csv?"
     assert "did you mean" not in missing_data_message("q.csv")
+
+
+def test_no_plots_writes_the_csv_files_only(tmp_path):
+    out = tmp_path / "run"
+    result = numnet("train", *TINY, "--epochs", "1", "--no-plots", "--out-dir", str(out))
+    assert result.returncode == 0, result.stderr
+    assert (out / "confusion_matrix.csv").is_file() and (out / "model.npz").is_file()
+    assert not list(out.glob("*.png"))
+    assert "plots" not in read_header(out / "model.npz")["metadata"]["train_config"]
