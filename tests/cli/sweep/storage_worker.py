@@ -3,7 +3,9 @@ STORAGE SWEEP_DIR STUDY N SECONDS`` runs trials of a one-parameter objective tha
 SECONDS (and records its pid in the trial) until the study has N finished trials.
 
 STORAGE is a database URL or ``-`` for the journal file in SWEEP_DIR. Each trial writes
-SWEEP_DIR/trial-NNNN/started before its sleep, so a test can kill the worker mid-trial.
+SWEEP_DIR/trial-NNNN/started before its sleep, so a test can kill the worker mid-trial. With
+``$BARRIER`` set to a folder, the worker writes ``ready-PID`` there once its study is loaded and
+waits for a file ``go`` before its first trial (so that two workers really run side by side).
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ def main(argv: list[str]) -> None:
         time.sleep(float(seconds))
         return -(x**2)
 
+    barrier = os.environ.get("BARRIER")
+    if barrier:
+        (Path(barrier) / f"ready-{os.getpid()}").touch()
+        while not (Path(barrier) / "go").exists():
+            time.sleep(0.05)
     optimize_until(study, objective, int(n), poll_s=0.2)
 
 

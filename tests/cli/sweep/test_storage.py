@@ -46,10 +46,12 @@ def _study(where, digest: str = "digest") -> tuple[object, str]:
     return store, name
 
 
-def _worker(where, name: str, n: int, seconds: float) -> subprocess.Popen:
+def _worker(where, name: str, n: int, seconds: float, barrier: Path | None = None):
     url, sweep_dir = where
     args = [sys.executable, str(WORKER), url or "-", str(sweep_dir), name, str(n), str(seconds)]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    if barrier is not None:
+        env["BARRIER"] = str(barrier)
     return subprocess.Popen(args, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
 
 
@@ -160,7 +162,14 @@ def test_workers_opening_a_fresh_database_at_once_all_succeed(postgres_url):
 def test_two_workers_finish_exactly_n_trials_between_them(where):
     store, name = _study(where)
     n = 8
-    workers = [_worker(where, name, n, 0.2) for _ in range(2)]
+    barrier = where[1].parent / "barrier"
+    barrier.mkdir()
+    workers = [_worker(where, name, n, 0.2, barrier) for _ in range(2)]
+    deadline = time.monotonic() + 120
+    while len(list(barrier.glob("ready-*"))) < 2:  # both loaded the study: start together
+        assert time.monotonic() < deadline and all(w.poll() is None for w in workers)
+        time.sleep(0.05)
+    (barrier / "go").touch()
     for process in workers:
         _finish(process)
     trials = _trials(where, name)
