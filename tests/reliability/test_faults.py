@@ -262,6 +262,8 @@ def test_divergence_stops_with_clear_error_and_keeps_best(tmp_path: Path) -> Non
     result = _run([*DIVERGING_ARGS, "--out-dir", str(run_dir)])
     assert result.returncode == 1, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
+    # the rate already grows within epoch 1: the first-epoch warning may precede the error
+    lines = [line for line in lines if not line.startswith("numnet: warning: the training loss")]
     assert len(lines) == 1, f"expected one error line, got: {result.stderr}"
     assert lines[0].startswith("numnet: error:")
     assert "nan" in lines[0].lower() or "inf" in lines[0].lower()
