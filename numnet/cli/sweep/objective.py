@@ -10,7 +10,8 @@ combination) fails that trial only (:class:`TrialRefused`). Ctrl-C marks the run
 (an ``INTERRUPTED`` note) and stops the worker.
 
 The run's own output (its progress lines, notes and warnings) goes to ``trial-NNNN/train.log``;
-the sweep prints one line per trial.
+the sweep prints one line per trial. Trials draw no pictures (``--no-plots``) unless the sweep is
+given ``--plots``: at a sweep's sizes, drawing them would take most of each trial's time.
 """
 
 from __future__ import annotations
@@ -111,6 +112,7 @@ class Objective:
         self.params = params
         self.fixed_flags = dict(fixed_flags)
         self.fixed_flags.setdefault("quiet", False)  # epoch lines go to train.log
+        self.fixed_flags.setdefault("plots", False)  # pictures cost most of a small trial's time
         self.config_file = config_file
         self.sweep_dir = sweep_dir
 

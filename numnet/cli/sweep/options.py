@@ -11,8 +11,9 @@ DESCRIPTION = (
     "choices = [[128], [256, 128]]. Every trial is a real numnet train run in "
     "SWEEP_DIR/trial-NNNN; its objective is the best validation accuracy, reported each epoch so "
     "that the pruner can stop poor trials early. Train flags given here are fixed for every "
-    "trial. At the end (and with --show at any time): a table of the best trials, SWEEP_DIR/best/ "
-    "with the best model, and pictures. Needs: pip install -e '.[sweep]'."
+    "trial (trials draw no pictures unless --plots is given). At the end (and with --show at any "
+    "time): a table of the best trials, SWEEP_DIR/best/ with the best model, and pictures. "
+    "Needs: pip install -e '.[sweep]'."
 )
 
 

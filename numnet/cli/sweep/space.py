@@ -46,6 +46,8 @@ NOT_SWEPT: dict[str, str] = {
     "data_dir": "it says where the data are, not how to train",
     "quiet": "it changes only what a trial prints",
     "kernels": "both kernels compute the same model",
+    "plots": "it changes only which pictures a trial draws",
+    "sync_batchnorm": "it matters only to data-parallel training under MPI",
 }
 ENTRY_KEYS = ("low", "high", "log", "step", "choices")
 MAX_COMBINATIONS = 64
@@ -329,7 +331,7 @@ def load_space(path: str | Path, fixed: dict[str, Any], typed: set[str]) -> list
 
 
 # Settings that do not change what a trial computes: a study may be continued with other values.
-NOT_IN_DIGEST = ("data_dir", "out_dir", "quiet", "kernels")
+NOT_IN_DIGEST = ("data_dir", "out_dir", "quiet", "kernels", "plots", "sync_batchnorm")
 
 
 def space_digest(params: list[Param], fixed: dict[str, Any]) -> str:

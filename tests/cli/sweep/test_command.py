@@ -71,6 +71,7 @@ def test_each_trial_is_a_train_run_in_its_directory(tiny_sweep):
         run_dir = sweep_dir / f"trial-{trial.number:04d}"
         for name in ("model.npz", "config.json", "metrics.csv", "last.npz", "train.log"):
             assert (run_dir / name).is_file(), name
+        assert not list(run_dir.glob("*.png"))  # trials draw no pictures by default
         config = json.loads((run_dir / "config.json").read_text())
         assert config["lr"] == trial.params["lr"]
         assert " ".join(map(str, config["hidden_dims"])) == trial.params["hidden_dims"]
@@ -240,7 +241,7 @@ def _run(argv, cwd, **kwargs):
 
 
 def test_two_workers_share_n_trials(tmp_path):
-    """Two worker processes (about 15 s here: two interpreters and two trials on two cores)."""
+    """Two worker processes of one sweep (two interpreters: the slowest test here)."""
     (tmp_path / "space.toml").write_text("lr = [0.01, 0.02, 0.03]\n")
     argv = ["--space", "space.toml", "--trials", "2", "--workers", "2", "--epochs", "1", *SMALL]
     out, err = _run([*argv, "--sweep-dir", "sw"], tmp_path).communicate(timeout=300)
