@@ -9,11 +9,12 @@ process differ by the rounding of the summed gradients (float32 epsilon 6e-8), c
 the run's updates. The runs use SGD with momentum, whose steps are proportional to the gradient
 (Adam divides by the root of its second moment, which turns the rounding noise of a gradient that
 is zero in exact arithmetic, such as the bias before a batch norm, into full-size steps), so
-the parameters (of order 0.01 to 1) agree to within about 1e-6 absolute: measured 7e-7 with 2
-ranks and 1e-6 with 3. ``RTOL = 1e-4`` with ``ATOL = 1e-5`` leaves room for that and still fails
-on any real difference: per-rank batch-norm statistics (``--no-sync-batchnorm``) change the
-parameters by up to 1.7, which the first test checks.
-The float64 equality to 1e-10 is tested on the Solver itself (tests/distributed/).
+the parameters and running statistics (up to about 6 in size) agree within a few 1e-6 absolute:
+measured 1.7e-6 with 2 ranks and 2.4e-6 with 3. ``RTOL = 1e-4`` with ``ATOL = 5e-5`` leaves a
+factor of 20 for other BLAS builds and machines, and still fails on any real difference: per-rank
+batch-norm statistics (``--no-sync-batchnorm``) change the parameters by up to 1.9, which the
+first test checks. The float64 equality to 1e-10 is tested on the Solver itself
+(tests/distributed/).
 
 Each launch starts Python per rank and imports numnet (seconds each on two busy cores), so this
 module takes a few minutes; the runs are shared by module-scoped fixtures.
@@ -36,12 +37,12 @@ import pytest
 MPIEXEC = Path(sys.executable).parent / "mpiexec"
 NUMNET = [sys.executable, "-m", "numnet"]
 TIMEOUT = 300
-RTOL, ATOL = 1e-4, 1e-5
-# Small but not trivial: 45 updates per epoch, batch norm (synchronised by default), no dropout.
+RTOL, ATOL = 1e-4, 5e-5
+# Small but not trivial: 94 updates per epoch, batch norm (synchronised by default), no dropout.
 SETTINGS = [
     "train",
     "--max-train-samples",
-    "800",
+    "1500",
     "--hidden-dims",
     "64",
     "--batch-size",
@@ -177,6 +178,16 @@ def _rank_pid(tag: str, rank: int) -> int | None:
     return None
 
 
+def _ranks_gone(tag: str, seconds: float = 10.0) -> bool:
+    """Whether no rank of the job tagged ``tag`` is left (they may take a moment to exit)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _rank_pid(tag, 0) is None and _rank_pid(tag, 1) is None:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def _checkpoint_epoch(path: Path) -> int:
     from numnet.serialization import read_header
 
@@ -201,11 +212,10 @@ def test_killed_rank_ends_the_job_and_the_run_resumes_anywhere(single_run, tmp_p
     try:
         deadline = time.monotonic() + TIMEOUT
         while _checkpoint_epoch(last) < 1 and job.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
+            time.sleep(0.02)
         pid = _rank_pid(tag, 1)
         assert job.poll() is None and pid is not None, "the run ended before it could be killed"
-        time.sleep(0.3)  # into epoch 2
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)  # in epoch 2 (or the end of epoch 1): 94 steps an epoch
         killed_at = time.monotonic()
         job.communicate(timeout=30)
         assert time.monotonic() - killed_at < 15  # nobody is left waiting in an allreduce
@@ -214,7 +224,7 @@ def test_killed_rank_ends_the_job_and_the_run_resumes_anywhere(single_run, tmp_p
             job.kill()
             job.communicate()
     assert job.returncode != 0
-    assert _rank_pid(tag, 0) is None and _rank_pid(tag, 1) is None
+    assert _ranks_gone(tag)
     epoch = _checkpoint_epoch(last)
     assert 1 <= epoch < 3, "last.npz must be intact and hold a completed epoch before the last"
     assert not (tmp_path / "run" / "model.npz").exists()
@@ -254,7 +264,7 @@ def test_ctrl_c_stops_every_rank(tmp_path):
             job.communicate()
     assert job.returncode == 130, stderr
     assert "continue with: numnet train --resume run" in stderr
-    assert _rank_pid(tag, 0) is None and _rank_pid(tag, 1) is None
+    assert _ranks_gone(tag)
     assert _checkpoint_epoch(last) >= 1
 
 
