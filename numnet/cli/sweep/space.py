@@ -51,6 +51,8 @@ NOT_SWEPT: dict[str, str] = {
 }
 ENTRY_KEYS = ("low", "high", "log", "step", "choices")
 MAX_COMBINATIONS = 64
+# Every choice is checked by building a model: a space file (untrusted) cannot ask for millions.
+MAX_CHOICES = 1000
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,8 @@ def _param(path: Path, key: str, raw_key: str, entry: Any) -> Param:
         choices = entry["choices"]
         if not isinstance(choices, list) or not choices:
             raise ConfigError(f"{where}: choices must be a non-empty list")
+        if len(choices) > MAX_CHOICES:
+            raise ConfigError(f"{where}: at most {MAX_CHOICES} choices, got {len(choices)}")
         values = [_choice(option, item, f"{where} choice {item!r}") for item in choices]
         labels = [label(value) for value in values]
         if len(set(map(repr, labels))) != len(labels):

@@ -93,6 +93,7 @@ def test_digest_changes_with_space_and_fixed_settings(tmp_path):
         ("dropout = [0.5, 1.5]\n", "'dropout' choice 1.5 is refused by numnet train: --dropout"),
         ("optimizer = ['adam', 'lion']\n", "choice 'lion' is refused by numnet train"),
         ("[lr\n", "is not valid TOML"),
+        ("lr = [" + ", ".join(["0.1"] * 1001) + "]\n", "at most 1000 choices"),
         ("", "sweeps nothing"),
     ],
 )
