@@ -95,8 +95,7 @@ def _pruner(optuna: Any, args: argparse.Namespace, params: list[Param], epochs: 
 class _TrialLines:
     """Optuna callback: one line per finished trial; stops after too many refused in a row."""
 
-    def __init__(self, sweep_dir: Path) -> None:
-        self.sweep_dir = sweep_dir
+    def __init__(self) -> None:
         self.refused = 0
 
     def __call__(self, study: Any, trial: Any) -> None:
@@ -159,7 +158,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         study,
         objective,
         args.trials,
-        callbacks=[_TrialLines(sweep_dir), *storage.retry_callbacks(store)],
+        callbacks=[_TrialLines(), *storage.retry_callbacks(store)],
         timeout=args.timeout,
         catch=(TrialRefused,),
     )
