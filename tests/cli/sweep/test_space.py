@@ -138,3 +138,16 @@ def test_cli_space_file_that_is_not_a_file(tmp_path, capsys):
     code = main(["sweep", "--space", str(tmp_path), "--trials", "2"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "is a directory" in err
+
+
+def test_optuna_is_imported_only_when_a_sweep_runs():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from numnet.cli.parser import build_parser; build_parser(); "
+        "import numnet.cli.sweep.command, numnet.cli.sweep.show, numnet.cli.sweep.workers; "
+        "print('optuna' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
