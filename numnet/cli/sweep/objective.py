@@ -139,6 +139,9 @@ class Objective:
             note = f"refused by numnet train: {' '.join(str(exc).split())}"
             self._finish(trial, run_dir, log, None, note)
             raise TrialRefused(note) from None
+        except KeyboardInterrupt:  # outside the training loop, where train does not catch it
+            self._finish(trial, run_dir, log, INTERRUPTED_FILE, "interrupted by Ctrl-C")
+            raise
         except BaseException:
             self._finish(trial, run_dir, log, None, None)
             raise

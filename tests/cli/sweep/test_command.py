@@ -280,3 +280,29 @@ def test_ctrl_c_stops_cleanly_and_fails_the_running_trial(tmp_path):
     (trial,) = _study(tmp_path / "sw").trials
     assert trial.state.name == "FAIL"
     assert (tmp_path / "sw" / "trial-0000" / "INTERRUPTED").is_file()
+
+
+def test_hyperband_pruner_runs(tmp_path, capsys):
+    space = tmp_path / "space.toml"
+    space.write_text("lr = [0.01, 0.02]\n")
+    argv = ["--space", str(space), "--trials", "2", "--epochs", "2", "--pruner", "hyperband"]
+    code, out, err = _sweep(capsys, *argv, *SMALL, "--sweep-dir", str(tmp_path / "sw"))
+    assert code == 0, err
+    assert "pruner hyperband" in out and "study numnet-sweep: 2 trials" in out
+
+
+def test_ctrl_c_stops_every_worker(tmp_path):
+    (tmp_path / "space.toml").write_text("lr = [0.01, 0.02]\n")
+    argv = ["--space", "space.toml", "--trials", "4", "--workers", "2", "--epochs", "500"]
+    process = _run([*argv, *SMALL, "--sweep-dir", "sw"], tmp_path)
+    deadline = time.monotonic() + 120
+    while len(list((tmp_path / "sw").glob("trial-*/metrics.csv"))) < 2:
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)  # to the parent only: it passes one on to each worker
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    states = sorted(t.state.name for t in _study(tmp_path / "sw").trials)
+    assert states == ["FAIL", "FAIL"]
+    assert len(list((tmp_path / "sw").glob("trial-*/INTERRUPTED"))) == 2
