@@ -159,7 +159,8 @@ def _labelled_data(args: argparse.Namespace, metadata: dict[str, Any]) -> Scored
         y = read_idx(args.labels, expect_ndim=1).astype(np.int64)
         if len(y) != len(X):
             raise DataError(
-                f"{args.data} holds {len(X)} images but {args.labels} holds {len(y)} labels; "
+                f"{args.data} holds {count(len(X), 'image')} but {args.labels} holds "
+                f"{count(len(y), 'label')}; "
                 "use matching files"
             )
         return Scored(X, y, str(args.data), *_file_split(Path(args.data), metadata))

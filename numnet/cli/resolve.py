@@ -32,6 +32,7 @@ from numnet.cli.config import (
     validate,
 )
 from numnet.cli.rundir import CONFIG_FILE, RUN_MARKER, read_run_marker
+from numnet.cli.words import count
 from numnet.errors import ConfigError, ModelFileError
 
 LAST_CHECKPOINT = "last.npz"
@@ -292,7 +293,8 @@ def resume_config(
     validate(config)
     if config["epochs"] < epochs_done:
         raise ConfigError(
-            f"--epochs {config['epochs']}: {run_dir} has already trained {epochs_done} epochs; "
+            f"--epochs {config['epochs']}: {run_dir} has already trained "
+            f"{count(epochs_done, 'epoch')}; "
             f"pass --epochs above {epochs_done} to train further"
         )
     return _fill_derived(config)

@@ -217,6 +217,10 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> None:
         raise
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def load_idx_pair(
     images_path: str | os.PathLike[str], labels_path: str | os.PathLike[str]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -233,8 +237,8 @@ def load_idx_pair(
         raise DataError(f"{labels_path}: labels must be integers, got IDX dtype {labels.dtype}")
     if images.shape[0] != labels.shape[0]:
         raise DataError(
-            f"{images_path} holds {images.shape[0]} images but {labels_path} holds "
-            f"{labels.shape[0]} labels; use matching files"
+            f"{images_path} holds {_count(images.shape[0], 'image')} but {labels_path} holds "
+            f"{_count(labels.shape[0], 'label')}; use matching files"
         )
     if labels.size and int(labels.min()) < 0:
         raise DataError(f"{labels_path}: negative label {int(labels.min())}; the file is corrupt")
