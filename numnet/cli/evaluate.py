@@ -61,30 +61,37 @@ class Scored:
     prepared: bool = False
 
 
-def training_files(metadata: dict[str, Any]) -> list[dict[str, Any]]:
-    """The stored identity entries of the files the model trained on (test files left out)."""
+def _is_test_file(entry: dict[str, Any]) -> bool:
+    name = Path(entry["path"]).name
+    return name.startswith("t10k") or name == "test.csv"
+
+
+def _identity_files(metadata: dict[str, Any]) -> list[dict[str, Any]]:
     from numnet.cli.data_identity import check_identity_form
 
     identity = metadata.get("data_identity")
     if identity is None:
         return []
-    files = check_identity_form(identity, "the model file")["files"]
-    return [
-        entry
-        for entry in files
-        if not Path(entry["path"]).name.startswith("t10k")
-        and Path(entry["path"]).name != "test.csv"
-    ]
+    return list(check_identity_form(identity, "the model file")["files"])
 
 
-def _same_as_training(path: Path, metadata: dict[str, Any]) -> bool | None:
-    """True when ``path``'s content is a file the model trained on; None without an identity."""
+def training_files(metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stored identity entries of the files the model trained on (test files left out)."""
+    return [entry for entry in _identity_files(metadata) if not _is_test_file(entry)]
+
+
+def _role(path: Path, metadata: dict[str, Any]) -> str | None:
+    """:data:`TRAINING` when ``path``'s content is a file the model trained on, :data:`TEST` when
+    it is its dataset's test file, :data:`OTHER` otherwise; None without a stored identity."""
     from numnet.cli.data_identity import file_sha256
 
     if "data_identity" not in metadata:
         return None
     _, sha = file_sha256(path)
-    return any(entry["sha256"] == sha for entry in training_files(metadata))
+    for entry in _identity_files(metadata):
+        if entry["sha256"] == sha:
+            return TEST if _is_test_file(entry) else TRAINING
+    return OTHER
 
 
 def _rows_note(metadata: dict[str, Any]) -> str:
@@ -102,10 +109,12 @@ def _rows_note(metadata: dict[str, Any]) -> str:
 
 def _file_split(path: Path, metadata: dict[str, Any]) -> tuple[str, str]:
     """``(split, note)`` of a labelled file given with ``--data``."""
-    same = _same_as_training(path, metadata)
-    if same:
+    role = _role(path, metadata)
+    if role == TRAINING:
         return TRAINING, f"this is the model's training data ({_rows_note(metadata)})"
-    if same is None:
+    if role == TEST:
+        return TEST, ""
+    if role is None:
         return OTHER, (
             "the model file does not record its training data, so numnet cannot tell whether "
             "these rows were used in training"

@@ -138,3 +138,35 @@ def test_a_second_evaluation_never_overwrites_the_first(kaggle, tmp_path):
     assert "already holds confusion_matrix.csv" in refused.stderr
     assert "--force" in refused.stderr
     assert numnet("evaluate", model, "--out-dir", str(out), "--force").returncode == 0
+
+
+def test_idx_files_are_recognised_as_training_or_test_data(tmp_path):
+    from numnet.data import write_idx
+
+    digits = load_digits()
+    data = tmp_path / "idx"
+    data.mkdir()
+    write_idx(data / "train-images-idx3-ubyte", digits.X_train[:, 0])
+    write_idx(data / "train-labels-idx1-ubyte", digits.y_train.astype("uint8"))
+    write_idx(data / "t10k-images-idx3-ubyte", digits.X_test[:, 0])
+    write_idx(data / "t10k-labels-idx1-ubyte", digits.y_test.astype("uint8"))
+    run = tmp_path / "run"
+    result = numnet(
+        "train", "--data", str(data), "--max-train-samples", "200", *SMALL, "--out-dir", str(run)
+    )
+    assert result.returncode == 0, result.stderr
+    for split, expected in (
+        ("t10k", "(359 images): test accuracy"),
+        ("train", "on the training data (not a test score)"),
+    ):
+        line = first_line(
+            numnet(
+                "evaluate",
+                str(run),
+                "--data",
+                str(data / f"{split}-images-idx3-ubyte"),
+                "--labels",
+                str(data / f"{split}-labels-idx1-ubyte"),
+            )
+        )
+        assert expected in line
