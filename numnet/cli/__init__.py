@@ -1,7 +1,8 @@
 """The ``numnet`` command: ``main(argv) -> exit code``; ``python -m numnet`` and the console script.
 
 Exit codes: 0 success, 1 data / model-file / I/O errors and failed gradient checks, 2 usage and
-configuration errors (argparse and :class:`~numnet.errors.ConfigError`), 130 interrupted (Ctrl-C).
+configuration errors (argparse and :class:`~numnet.errors.ConfigError`), 130 interrupted (Ctrl-C),
+141 when the reader of stdout closed the pipe (``numnet gradcheck | head -1``; nothing printed).
 Errors caused by the user print one line ``numnet: error: <message>`` to stderr; ``--debug`` adds
 the traceback.
 """
@@ -9,6 +10,7 @@ the traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 import warnings
@@ -21,6 +23,7 @@ from numnet.errors import ConfigError, NumnetError, NumnetWarning
 __all__ = ["main"]
 
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool its pipe closed
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -136,6 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print("numnet: interrupted", file=sys.stderr)
         return parallel.finish(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        # The reader of stdout went away (numnet info MODEL | head -1): stop quietly, as other
+        # tools do, and keep Python from complaining again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except (NumnetError, OSError) as exc:
         if debug:
             traceback.print_exc()
