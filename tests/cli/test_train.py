@@ -12,6 +12,7 @@ import pytest
 
 from numnet.cli import main
 from numnet.serialization import load_checkpoint, load_model, read_header
+from tests.interrupts import sigint_default
 
 from .conftest import TINY, last_error_line, train
 
@@ -352,7 +353,13 @@ def test_real_sigint_in_a_subprocess(tmp_path):
         "--out-dir",
         str(out),
     ]
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=sigint_default,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and len(_rows_if_any(out)) < 2:

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from numnet.serialization import load_checkpoint, load_model
+from tests.interrupts import sigint_default
 
 LAUNCHER = Path(__file__).with_name("fault_launcher.py")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -63,6 +64,7 @@ def _start(args: list[str], **pause: str) -> subprocess.Popen[str]:
         text=True,
         env=_env(**pause),
         cwd=REPO_ROOT,
+        preexec_fn=sigint_default,
     )
     _STARTED.append(proc)
     return proc

@@ -16,6 +16,7 @@ import pytest
 
 from numnet.cli import main
 from numnet.cli.parser import build_parser
+from tests.interrupts import sigint_default
 
 optuna = pytest.importorskip("optuna")
 
@@ -236,6 +237,7 @@ def _run(argv, cwd, **kwargs):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=sigint_default,
         **kwargs,
     )
 
