@@ -43,8 +43,8 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 RESULT_PREFIX = "data-parallel-result "
 
 
-def _worker(args: argparse.Namespace) -> None:
-    """One contender's training, in this process (one rank of it under ``mpiexec``)."""
+def build_solver(workload: str, samples: int, epochs: int) -> Any:
+    """The contender's Solver for ``workload`` (data-parallel when run under ``mpiexec -n K``)."""
     import numpy as np
 
     import numnet
@@ -56,25 +56,36 @@ def _worker(args: argparse.Namespace) -> None:
     comm = distributed.world()
     if distributed.size(comm) == 1:
         comm = None
-    batch, lr, momentum = WORKLOADS[args.worker]
-    data = load_bench_data(args.samples, np.random.default_rng(0))
-    X = data.flat if args.worker == "mlp" else data.images
-    model = mlp_model(0) if args.worker == "mlp" else cnn_model(0)
+    batch, lr, momentum = WORKLOADS[workload]
+    data = load_bench_data(samples, np.random.default_rng(0))
+    X = data.flat if workload == "mlp" else data.images
+    model = mlp_model(0) if workload == "mlp" else cnn_model(0)
     solver = numnet.Solver(
         model,
         {"X_train": X, "y_train": data.labels, "X_val": X[:batch], "y_val": data.labels[:batch]},
         optimizer=SGD(lr, momentum=momentum),
         batch_size=batch,
-        num_epochs=1 + args.epochs,
+        num_epochs=1 + epochs,
         num_train_samples=batch,
         verbose=False,
         seed=0,
         comm=comm,
     )
+    solver.data_source = data.source
+    return solver
+
+
+def _worker(args: argparse.Namespace) -> None:
+    """One contender's training, in this process (one rank of it under ``mpiexec``)."""
+    solver = build_solver(args.worker, args.samples, args.epochs)
     solver.train()
-    if distributed.rank(comm) == 0:
+    if solver.rank == 0:
         seconds = [record["seconds"] for record in solver.history]
-        result = {"epoch_seconds": seconds[1:], "warmup_seconds": seconds[0], "source": data.source}
+        result = {
+            "epoch_seconds": seconds[1:],
+            "warmup_seconds": seconds[0],
+            "source": solver.data_source,
+        }
         print(RESULT_PREFIX + json.dumps(result), flush=True)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import scaling_estimate
+from bench import data_parallel_profile, scaling_estimate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,7 +53,7 @@ def test_the_docs_table_is_the_scripts():
     assert scaling_estimate.markdown(report) in page
 
 
-def test_one_machine_comparison_runs(tmp_path):
+def _need_mpiexec() -> None:
     problem = None
     try:
         import mpi4py  # noqa: F401
@@ -65,6 +65,10 @@ def test_one_machine_comparison_runs(tmp_path):
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true but the data-parallel bench cannot run: {problem}")
         pytest.skip(problem)
+
+
+def test_one_machine_comparison_runs(tmp_path):
+    _need_mpiexec()
     out = tmp_path / "dp.json"
     command = [sys.executable, "-m", "bench.data_parallel", "--quick", "--only", "mlp"]
     done = subprocess.run(
@@ -80,3 +84,24 @@ def test_one_machine_comparison_runs(tmp_path):
     assert row["ratio_ranks_over_threads"] > 0
     assert set(row["samples"]) == {"ranks", "threads"}
     assert "| mlp (96 images) |" in done.stdout
+
+
+def test_the_profile_splits_an_epoch_into_its_parts():
+    _need_mpiexec()
+    command = [sys.executable, "-m", "bench.data_parallel_profile", "--only", "mlp"]
+    done = subprocess.run(
+        [*command, "--samples", "96", "--epochs", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("|")[1:-1] for line in done.stdout.splitlines() if line.startswith("| mlp")]
+    parts = {row[1].strip(): (float(row[2]), float(row[3])) for row in rows}
+    assert set(parts) == {"epoch", *data_parallel_profile.PARTS}
+    ranks_epoch, threads_epoch = parts["epoch"]
+    assert ranks_epoch > 0 and threads_epoch > 0
+    assert parts["forward + backward"][0] > 0
+    assert parts["allreduce (incl. waiting)"][0] > 0  # the ranks talk, ...
+    assert parts["allreduce (incl. waiting)"][1] == 0  # ... one process does not
