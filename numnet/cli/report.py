@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from numnet.cli.rundir import write_text_atomic
+from numnet.predictor import softmax_rows
 
 # How pictures name the split their numbers come from (keys as ``evaluate`` and ``train`` use).
 SPLIT_NAMES = {"test": "test", "validation": "validation", "training": "training data"}
@@ -118,14 +119,6 @@ def write_confusion_matrix(
     return written
 
 
-def probabilities(scores: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of class scores (float64)."""
-    shifted = np.asarray(scores, dtype=np.float64)
-    shifted = shifted - shifted.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=1, keepdims=True)
-
-
 def viewable_images(
     X: np.ndarray, metadata: dict[str, Any], *, standardized: bool
 ) -> np.ndarray | None:
@@ -185,7 +178,7 @@ def write_misclassified(
         return []
     from numnet.callbacks.misclassified import plot_misclassified
 
-    proba = probabilities(scores)
+    proba = softmax_rows(scores)
     predicted = proba.argmax(axis=1)
     confidence = proba[np.arange(len(predicted)), predicted]
     wrong = np.flatnonzero(predicted != np.asarray(y_true))
