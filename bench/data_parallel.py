@@ -97,22 +97,28 @@ def _mpiexec() -> str:
     return found
 
 
-def _run_contender(
-    contender: str, workload: str, ranks: int, args: argparse.Namespace
-) -> dict[str, Any]:
-    """Start one contender's child process(es); return its result dict."""
+def run_contender(contender: str, worker: list[str], ranks: int, prefix: str) -> dict[str, Any]:
+    """Run ``worker`` (a command line) as the contender: under ``mpiexec -n ranks`` with one BLAS
+    thread a rank, or as one process with ``ranks`` threads; return the JSON its rank 0 printed
+    after ``prefix``."""
     threads = 1 if contender == "ranks" else ranks
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
     env.update({name: str(threads) for name in THREAD_VARIABLES})
-    worker = [sys.executable, "-m", "bench.data_parallel", "--worker", workload]
-    worker += ["--samples", str(args.samples), "--epochs", str(args.epochs)]
     command = [_mpiexec(), "-n", str(ranks), *worker] if contender == "ranks" else worker
     done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
     for line in done.stdout.splitlines():
-        if line.startswith(RESULT_PREFIX):
-            return json.loads(line[len(RESULT_PREFIX) :])
+        if line.startswith(prefix):
+            return json.loads(line[len(prefix) :])
     tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-    raise SystemExit(f"{contender} {workload} failed (exit {done.returncode}): {' | '.join(tail)}")
+    raise SystemExit(f"{contender} {worker} failed (exit {done.returncode}): {' | '.join(tail)}")
+
+
+def _run_contender(
+    contender: str, workload: str, ranks: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    worker = [sys.executable, "-m", "bench.data_parallel", "--worker", workload]
+    worker += ["--samples", str(args.samples), "--epochs", str(args.epochs)]
+    return run_contender(contender, worker, ranks, RESULT_PREFIX)
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:

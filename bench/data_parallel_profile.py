@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from bench.data_parallel import REPO_ROOT, THREAD_VARIABLES, WORKLOADS, _mpiexec, build_solver
+from bench.data_parallel import WORKLOADS, build_solver, run_contender
 
 RESULT_PREFIX = "data-parallel-profile "
 PARTS = ("forward + backward", "allreduce (incl. waiting)", "update", "other")
@@ -87,18 +85,9 @@ def _child(workload: str, samples: int, epochs: int) -> None:
 
 
 def _run(contender: str, workload: str, args: argparse.Namespace) -> dict[str, float]:
-    threads = 1 if contender == "ranks" else args.ranks
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
-    env.update({name: str(threads) for name in THREAD_VARIABLES})
     child = [sys.executable, "-m", "bench.data_parallel_profile", "--child", workload]
     child += ["--samples", str(args.samples), "--epochs", str(args.epochs)]
-    command = [_mpiexec(), "-n", str(args.ranks), *child] if contender == "ranks" else child
-    done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
-    for line in done.stdout.splitlines():
-        if line.startswith(RESULT_PREFIX):
-            return json.loads(line[len(RESULT_PREFIX) :])
-    tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-    raise SystemExit(f"{contender} {workload} failed (exit {done.returncode}): {' | '.join(tail)}")
+    return run_contender(contender, child, args.ranks, RESULT_PREFIX)
 
 
 def main(argv: list[str] | None = None) -> None:
