@@ -34,7 +34,9 @@ def pyplot() -> Any:
 
 
 def save_figure(fig: Any, path: str | os.PathLike[str]) -> None:
-    """Write ``fig`` to ``path`` (format from the suffix, PNG by default) atomically."""
+    """Write ``fig`` to ``path`` (format from the suffix, PNG by default) atomically, cropped to
+    everything drawn (a legend placed outside the axes, as Optuna's plots do, is kept whole)."""
     target = Path(path)
     fmt = target.suffix.lstrip(".") or "png"
-    write_atomic(target, lambda handle: fig.savefig(handle, format=fmt, dpi=100))
+    options = {"format": fmt, "dpi": 100, "bbox_inches": "tight"}
+    write_atomic(target, lambda handle: fig.savefig(handle, **options))
