@@ -31,7 +31,6 @@ __all__ = [
     "new_file_mode",
     "open_regular",
     "read_capped",
-    "temp_file_beside",
     "write_atomic",
 ]
 
@@ -169,23 +168,6 @@ def _umask() -> int:
     return mask
 
 
-def temp_file_beside(target: str | os.PathLike[str]) -> tuple[int, str]:
-    """``(fd, name)`` of a new temporary file ``.<target name>.XXXXXXXX.tmp`` beside ``target``.
-
-    Its mode is :func:`new_file_mode` (not mkstemp's 0600), so renaming it over ``target`` gives
-    a file with the mode an ordinary write would have given.
-    """
-    path = Path(target)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, new_file_mode())
-    except BaseException:
-        os.close(fd)
-        os.unlink(name)
-        raise
-    return fd, name
-
-
 def write_atomic(target: Path, write: Callable[[BinaryIO], None]) -> None:
     """Call ``write(handle)`` on a temporary file beside ``target``, then rename it over ``target``.
 
@@ -194,9 +176,11 @@ def write_atomic(target: Path, write: Callable[[BinaryIO], None]) -> None:
     ``target`` is left as it was. The new file's mode is :func:`new_file_mode` (0644 under the
     usual umask 022). The caller checks that the directory exists.
     """
-    fd, tmp = temp_file_beside(target)
+    path = Path(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), new_file_mode())  # not mkstemp's 0600 once renamed
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())

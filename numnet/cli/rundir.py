@@ -220,19 +220,9 @@ def remove_if_empty(path: Path) -> None:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same directory and ``os.replace``.
+    """Write ``text`` (UTF-8) to ``path`` through :func:`numnet.files.write_atomic`: a temporary
+    file beside it, fsync'ed, renamed over ``path``, with the mode an ordinary write gives."""
+    from numnet.files import write_atomic
 
-    The file gets the mode an ordinary write gives (0644 under umask 022), not mkstemp's 0600.
-    """
-    from numnet.files import temp_file_beside
-
-    fd, tmp_name = temp_file_beside(path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    data = text.encode("utf-8")
+    write_atomic(path, lambda handle: handle.write(data))

@@ -24,7 +24,7 @@ import numpy as np
 
 from numnet.data.validate import check_label_bound, check_pixels
 from numnet.errors import DataError
-from numnet.files import open_regular, temp_file_beside
+from numnet.files import open_regular, write_atomic
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -203,18 +203,15 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> None:
     header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     payload = np.ascontiguousarray(array, dtype=IDX_DTYPES[code]).tobytes()
     path = Path(path)
-    fd, tmp_name = temp_file_beside(path)  # mode 0644 under umask 022, not mkstemp's 0600
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            if path.name.endswith(".gz"):
-                with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-                    gz.write(header + payload)
-            else:
-                raw.write(header + payload)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+
+    def write(raw: BinaryIO) -> None:
+        if path.name.endswith(".gz"):
+            with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+                gz.write(header + payload)
+        else:
+            raw.write(header + payload)
+
+    write_atomic(path, write)  # mode 0644 under umask 022, not mkstemp's 0600
 
 
 def _count(n: int, noun: str) -> str:

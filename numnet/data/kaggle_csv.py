@@ -20,7 +20,7 @@ import numpy as np
 
 from numnet.data.validate import MAX_CLASSES
 from numnet.errors import DataError
-from numnet.files import read_capped, temp_file_beside
+from numnet.files import read_capped, write_atomic
 
 _BLOCK_ROWS = 2048
 # Largest CSV file numnet reads (Kaggle's train.csv is 73 MB); the same bound as an IDX payload.
@@ -296,13 +296,5 @@ def _csv_field(text: str) -> str:
 
 def _write_text(path: Path, text: str, encoding: str = "ascii") -> None:
     """Write ``text`` to ``path`` atomically (a temporary file beside it, then a rename)."""
-    fd, tmp_name = temp_file_beside(path)  # mode 0644 under umask 022, not mkstemp's 0600
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    data = text.encode(encoding)
+    write_atomic(path, lambda handle: handle.write(data))
