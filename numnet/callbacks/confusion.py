@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from numnet.callbacks.figures import pyplot, save_figure
+from numnet.words import count
 
 # Class names longer than this are drawn rotated under the columns; shorter ones stay upright.
 UPRIGHT_LABEL_CHARS = 3
@@ -116,8 +117,9 @@ def plot_confusion_matrix(
 def _title(cm: np.ndarray, title: str | None, split: str | None) -> str:
     """``title`` over ``"<split>: accuracy 0.9500 on 360 images"``."""
     total = int(cm.sum())
-    images = "image" if total == 1 else "images"
-    line = f"accuracy {np.trace(cm) / total:.4f} on {total} {images}" if total else "no images"
+    line = (
+        f"accuracy {np.trace(cm) / total:.4f} on {count(total, 'image')}" if total else "no images"
+    )
     if split:
         line = f"{split}: {line}"
     return f"{title}\n{line}" if title else line

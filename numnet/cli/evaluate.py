@@ -29,8 +29,8 @@ import numpy as np
 from numnet.cli.inputs import InputPipeline, model_file, read_images
 from numnet.cli.report import per_class_accuracy, picture_title, write_results
 from numnet.cli.rundir import is_nonempty_dir, prepare_run_dir
-from numnet.cli.words import count
 from numnet.errors import ConfigError, DataError
+from numnet.words import count
 
 OUTPUT_FILES = ("confusion_matrix.csv", "confusion_matrix.png", "misclassified.png")
 TEST, VALIDATION, TRAINING, OTHER = "test", "validation", "training", "other"

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from numnet.cli.words import count
+from numnet.words import count
 
 Shape = tuple[int, ...]
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from numnet.cli.rundir import write_text_atomic
 from numnet.predictor import softmax_rows
+from numnet.words import count
 
 # How pictures name the split their numbers come from (keys as ``evaluate`` and ``train`` use).
 SPLIT_NAMES = {"test": "test", "validation": "validation", "training": "training data"}
@@ -188,8 +189,7 @@ def write_misclassified(
         return []
     names = [str(name) for name in class_names]
     where = SPLIT_NAMES.get(split, split) if split else None
-    errors = "error" if len(wrong) == 1 else "errors"
-    line = f"most confidently misclassified: {len(shown)} of {len(wrong)} {errors}"
+    line = f"most confidently misclassified: {len(shown)} of {count(len(wrong), 'error')}"
     line += f" on {len(y_true)} {where} images" if where else f" on {len(y_true)} images"
     plot_misclassified(
         images,

@@ -32,8 +32,8 @@ from numnet.cli.config import (
     validate,
 )
 from numnet.cli.rundir import CONFIG_FILE, RUN_MARKER, read_run_marker
-from numnet.cli.words import count
 from numnet.errors import ConfigError, ModelFileError
+from numnet.words import count
 
 LAST_CHECKPOINT = "last.npz"
 FINAL_FILES = ("model.npz", "confusion_matrix.csv")  # written after training, in this order

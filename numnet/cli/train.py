@@ -63,7 +63,7 @@ from numnet.cli.rundir import (
     write_run_marker,
     write_text_atomic,
 )
-from numnet.cli.words import count
+from numnet.words import count
 
 TRAIN_ACC_SAMPLES = 1000  # training samples scored after each epoch for the train accuracy
 

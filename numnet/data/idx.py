@@ -25,6 +25,7 @@ import numpy as np
 from numnet.data.validate import check_label_bound, check_pixels
 from numnet.errors import DataError
 from numnet.files import open_regular, write_atomic
+from numnet.words import count
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -214,10 +215,6 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> None:
     write_atomic(path, write)  # mode 0644 under umask 022, not mkstemp's 0600
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def load_idx_pair(
     images_path: str | os.PathLike[str], labels_path: str | os.PathLike[str]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -234,8 +231,8 @@ def load_idx_pair(
         raise DataError(f"{labels_path}: labels must be integers, got IDX dtype {labels.dtype}")
     if images.shape[0] != labels.shape[0]:
         raise DataError(
-            f"{images_path} holds {_count(images.shape[0], 'image')} but {labels_path} holds "
-            f"{_count(labels.shape[0], 'label')}; use matching files"
+            f"{images_path} holds {count(images.shape[0], 'image')} but {labels_path} holds "
+            f"{count(labels.shape[0], 'label')}; use matching files"
         )
     if labels.size and int(labels.min()) < 0:
         raise DataError(f"{labels_path}: negative label {int(labels.min())}; the file is corrupt")

@@ -1,4 +1,4 @@
-"""Words of the command line's messages: counts with their noun in the right number."""
+"""Words of numnet's messages: counts with their noun in the right number."""
 
 from __future__ import annotations
 
