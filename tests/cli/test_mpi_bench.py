@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from bench import data_parallel_profile, scaling_estimate
+from tests.mpi import require_mpi
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,22 +51,8 @@ def test_the_docs_table_is_the_scripts():
     assert scaling_estimate.markdown(report) in page
 
 
-def _need_mpiexec() -> None:
-    problem = None
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        problem = "mpi4py is not installed (pip install -e '.[mpi]')"
-    if problem is None and not (Path(sys.executable).parent / "mpiexec").exists():
-        problem = "no mpiexec beside the Python interpreter"
-    if problem is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but the data-parallel bench cannot run: {problem}")
-        pytest.skip(problem)
-
-
 def test_one_machine_comparison_runs(tmp_path):
-    _need_mpiexec()
+    require_mpi("the data-parallel bench")
     out = tmp_path / "dp.json"
     command = [sys.executable, "-m", "bench.data_parallel", "--quick", "--only", "mlp"]
     done = subprocess.run(
@@ -87,7 +71,7 @@ def test_one_machine_comparison_runs(tmp_path):
 
 
 def test_the_profile_splits_an_epoch_into_its_parts():
-    _need_mpiexec()
+    require_mpi("the data-parallel bench")
     command = [sys.executable, "-m", "bench.data_parallel_profile", "--only", "mlp"]
     done = subprocess.run(
         [*command, "--samples", "96", "--epochs", "1"],

@@ -34,7 +34,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-MPIEXEC = Path(sys.executable).parent / "mpiexec"
+from tests.mpi import MPIEXEC, require_mpi
+
 NUMNET = [sys.executable, "-m", "numnet"]
 TIMEOUT = 300
 RTOL, ATOL = 1e-4, 5e-5
@@ -61,24 +62,9 @@ SETTINGS = [
 ]
 
 
-def _require_mpi() -> None:
-    problem = None
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        problem = "mpi4py is not installed (pip install -e '.[mpi]')"
-    if problem is None and not MPIEXEC.exists():
-        problem = f"no mpiexec beside the Python interpreter ({MPIEXEC})"
-    if problem is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true but the MPI command-line tests cannot run: {problem}")
-    pytest.skip(problem)
-
-
 @pytest.fixture(autouse=True)
 def _mpi_present() -> None:
-    _require_mpi()
+    require_mpi("the MPI command-line tests")
 
 
 def _env(**extra: str) -> dict[str, str]:

@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.mpi import MPIEXEC, require_mpi
+
 WORKER = Path(__file__).parent / "workers" / "train_cases.py"
-MPIEXEC = Path(sys.executable).parent / "mpiexec"
 TIMEOUT = 600
 RTOL, ATOL = 1e-10, 1e-12
 
@@ -45,21 +46,6 @@ SYNC_CASES = [
 ]
 LOCAL_CASES = ["mlp_bn_local", "cnn_bn_local"]
 RANDOM_CASES = ["mlp_dropout_augment"]  # per-rank streams: not compared with one process
-
-
-def _require_mpi() -> None:
-    problem = None
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        problem = "mpi4py is not installed (pip install -e '.[mpi]')"
-    if problem is None and not MPIEXEC.exists():
-        problem = f"no mpiexec beside the Python interpreter ({MPIEXEC})"
-    if problem is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true but the data-parallel tests cannot run: {problem}")
-    pytest.skip(problem)
 
 
 def _run(processes: int, out: Path, *options: str) -> dict[str, np.ndarray]:
@@ -83,7 +69,7 @@ def _run(processes: int, out: Path, *options: str) -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, np.ndarray]]:
-    _require_mpi()
+    require_mpi("the data-parallel tests")
     folder = tmp_path_factory.mktemp("data_parallel")
     return {k: _run(k, folder / f"ranks{k}.npz") for k in (1, 2, 3)}
 
