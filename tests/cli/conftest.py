@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from numnet.cli import main
+
+
+def numnet(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m numnet ARGV`` in ``cwd`` as a user runs it; never raises on a non-zero exit."""
+    return subprocess.run(
+        [sys.executable, "-m", "numnet", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
 
 # A tiny run: 300 digits, one small hidden layer.
 TINY = ["--max-train-samples", "300", "--hidden-dims", "16", "--batch-size", "32", "--quiet"]

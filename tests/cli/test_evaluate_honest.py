@@ -6,26 +6,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from numnet.data import load_digits
 
-from .conftest import write_pixels_csv
+from .conftest import numnet, write_pixels_csv
 
 SMALL = ["--hidden-dims", "16", "--batch-size", "50", "--epochs", "2", "--quiet"]
-
-
-def numnet(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "numnet", *argv],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def first_line(result: subprocess.CompletedProcess[str]) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,20 +17,9 @@ import pytest
 from numnet.data import load_digits
 from numnet.serialization import read_header
 
-from .conftest import write_pixels_csv
+from .conftest import numnet, write_pixels_csv
 
 TINY = ["--max-train-samples", "200", "--hidden-dims", "8", "--batch-size", "50", "--quiet"]
-
-
-def numnet(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m numnet ARGV`` in ``cwd``; never raises on a non-zero exit."""
-    return subprocess.run(
-        [sys.executable, "-m", "numnet", *argv],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def one_error(result: subprocess.CompletedProcess[str]) -> str:

@@ -6,19 +6,13 @@ diverged in the first epoch; a NaN loss stops the run with one error line that s
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from numnet.cli.advice import dropout_warning, rising_loss_warning
 
+from .conftest import numnet
+
 FEW = ["--max-train-samples", "600", "--epochs", "1", "--quiet"]
-
-
-def numnet(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "numnet", *argv], capture_output=True, text=True, timeout=300
-    )
 
 
 def warnings_in(stderr: str) -> list[str]:
